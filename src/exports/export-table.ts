@@ -1,0 +1,60 @@
+// The exports a server offers: each volume at a path with its client rules and its request
+// gate. MOUNT finds an export by path, NFS by the volume id inside a file handle. Layer:
+// exports (knows volumes through the storage contract only).
+
+import type { Volume } from '../storage/types.js';
+import { matchClient, type ClientRule } from './client-rules.js';
+
+/** The request gate as the protocol layers see it (src/server/request-gate.ts implements it). */
+export interface Gate {
+  /** Admits one request, or refuses it (draining or stopped: the request is then dropped). */
+  tryEnter(): boolean;
+  /** Ends a request admitted by tryEnter. */
+  leave(): void;
+}
+
+export interface Export {
+  /** The path clients mount, e.g. "/data". */
+  readonly path: string;
+  readonly volume: Volume;
+  readonly rules: readonly ClientRule[];
+  readonly gate: Gate;
+}
+
+/** The client rule of `export_` for `address`, or undefined when the client is not allowed. */
+export function clientRule(export_: Export, address: string): ClientRule | undefined {
+  return matchClient(export_.rules, address);
+}
+
+export class ExportTable {
+  readonly #byPath = new Map<string, Export>();
+  readonly #byVolumeId = new Map<string, Export>();
+
+  constructor(exports: readonly Export[]) {
+    for (const export_ of exports) {
+      const id = export_.volume.identity.id.toString('hex');
+      if (this.#byPath.has(export_.path)) throw new Error(`two exports at ${export_.path}`);
+      if (this.#byVolumeId.has(id)) throw new Error(`volume ${export_.volume.identity.name} exported twice`);
+      this.#byPath.set(export_.path, export_);
+      this.#byVolumeId.set(id, export_);
+    }
+  }
+
+  get all(): readonly Export[] {
+    return [...this.#byPath.values()];
+  }
+
+  byPath(path: string): Export | undefined {
+    return this.#byPath.get(normalizeExportPath(path));
+  }
+
+  byVolumeId(id: Buffer): Export | undefined {
+    return this.#byVolumeId.get(id.toString('hex'));
+  }
+}
+
+/** "/a//b/" and "/a/b" name the same export. */
+export function normalizeExportPath(path: string): string {
+  const parts = path.split('/').filter((part) => part.length > 0);
+  return '/' + parts.join('/');
+}

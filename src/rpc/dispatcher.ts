@@ -1,0 +1,128 @@
+// The dispatcher: turns one record into one reply (or none). Layer: rpc.
+// Order of checks, each with its RFC 5531 outcome: the call header (RPC_MISMATCH, AUTH_ERROR,
+// or a drop when there is no xid to answer), the program (PROG_UNAVAIL), the version
+// (PROG_MISMATCH with low/high), the procedure (PROC_UNAVAIL), the arguments (GARBAGE_ARGS),
+// the program's admission (the request gate: a drop), the duplicate-request cache (replay or
+// drop), and the handler (SYSTEM_ERR when it fails in a way it did not map to a result).
+
+import { XdrDecodeError, XdrWriter } from '../xdr/index.js';
+import type { Logger } from '../platform/logger.js';
+import { accept_stat } from './constants.js';
+import { DuplicateRequestCache } from './duplicate-request-cache.js';
+import { acceptedErrorReply, authErrorReply, parseCall, progMismatchReply, rpcMismatchReply, writeAcceptedReplyHeader } from './message.js';
+import { DROP, type Admission, type CallContext, type Endpoint, type Program, type ReplyBody } from './program.js';
+
+const REPLY_BYTES_INITIAL = 256;
+const NO_ADMISSION: Admission = { release() {} };
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly client: Endpoint;
+  readonly local: Endpoint;
+}
+
+export class Dispatcher {
+  readonly #programs = new Map<number, Program>();
+  readonly #drc: DuplicateRequestCache;
+  readonly #log: Logger;
+  #calls = 0;
+
+  constructor(programs: readonly Program[], drc: DuplicateRequestCache, log: Logger) {
+    for (const program of programs) this.#programs.set(program.number, program);
+    this.#drc = drc;
+    this.#log = log;
+  }
+
+  get programs(): readonly Program[] {
+    return [...this.#programs.values()];
+  }
+
+  get duplicateRequestCache(): DuplicateRequestCache {
+    return this.#drc;
+  }
+
+  /** The reply to one record, as chunks to write, or undefined when nothing is to be sent. */
+  async dispatch(record: Buffer, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
+    const parsed = parseCall(record);
+    switch (parsed.kind) {
+      case 'drop':
+        this.#log.debug({ conn: connection.id, reason: parsed.reason }, 'record dropped');
+        return undefined;
+      case 'rpc-mismatch':
+        return [rpcMismatchReply(parsed.xid)];
+      case 'auth-error':
+        return [authErrorReply(parsed.xid, parsed.stat)];
+      case 'garbage':
+        this.#log.debug({ conn: connection.id, xid: parsed.xid, reason: parsed.reason }, 'malformed call header');
+        return [acceptedErrorReply(parsed.xid, accept_stat.GARBAGE_ARGS)];
+      case 'call':
+        break;
+    }
+    const { header, args, argsOffset } = parsed;
+    const { xid } = header;
+    const program = this.#programs.get(header.program);
+    if (program === undefined) return [acceptedErrorReply(xid, accept_stat.PROG_UNAVAIL)];
+    const rows = program.procedures(header.version);
+    if (rows === undefined) return [progMismatchReply(xid, program.versionLow, program.versionHigh)];
+    const row = rows[header.procedure];
+    if (row === undefined) return [acceptedErrorReply(xid, accept_stat.PROC_UNAVAIL)];
+
+    const requestId = `${connection.id}.${++this.#calls}`;
+    const context: CallContext = {
+      header,
+      client: connection.client,
+      local: connection.local,
+      requestId,
+      log: this.#log,
+    };
+    let bound;
+    try {
+      bound = row.bind(args);
+    } catch (error) {
+      if (!(error instanceof XdrDecodeError)) throw error;
+      this.#log.debug({ req: requestId, xid, proc: `${program.name}.${row.name}`, reason: error.message }, 'garbage arguments');
+      return [acceptedErrorReply(xid, accept_stat.GARBAGE_ARGS)];
+    }
+
+    const admission = program.admit?.(context, bound.target) ?? NO_ADMISSION;
+    if (admission === DROP) return undefined;
+    try {
+      let cacheKey: string | undefined;
+      if (row.cacheable) {
+        cacheKey = DuplicateRequestCache.key({
+          client: connection.client.address,
+          xid,
+          program: header.program,
+          version: header.version,
+          procedure: header.procedure,
+          args: record.subarray(argsOffset),
+        });
+        const seen = this.#drc.begin(cacheKey);
+        if (seen.state === 'in-progress') return undefined;
+        if (seen.state === 'done') {
+          this.#log.debug({ req: requestId, xid, proc: `${program.name}.${row.name}` }, 'duplicate request: original reply resent');
+          return [seen.reply];
+        }
+      }
+      let body: ReplyBody | typeof DROP;
+      try {
+        body = await bound.run(context);
+      } catch (error) {
+        if (cacheKey !== undefined) this.#drc.abandon(cacheKey);
+        this.#log.error({ req: requestId, xid, proc: `${program.name}.${row.name}`, err: error }, 'procedure failed');
+        return [acceptedErrorReply(xid, accept_stat.SYSTEM_ERR)];
+      }
+      if (body === DROP) {
+        if (cacheKey !== undefined) this.#drc.abandon(cacheKey);
+        return undefined;
+      }
+      const writer = writeAcceptedReplyHeader(new XdrWriter(REPLY_BYTES_INITIAL), xid, accept_stat.SUCCESS);
+      body.encode(writer);
+      const chunks = writer.finish();
+      if (cacheKey !== undefined) this.#drc.complete(cacheKey, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      return chunks;
+    } finally {
+      admission.release();
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// ONC RPC over TCP: accepts connections on one address and port, splits the byte stream into
+// records (record marking), dispatches each record and writes the replies. Layer: rpc.
+//
+// Limits, each a named constant: the size of one record, the calls in progress on one
+// connection (past it the socket is paused, so a client that floods us is slowed by TCP flow
+// control, not buffered), and the number of connections. Replies are written as they
+// complete (RPC over TCP allows any order); writes within one turn of the event loop are
+// gathered into one system call with cork/uncork.
+
+import net from 'node:net';
+import type { Logger } from '../platform/logger.js';
+import { RecordDecoder, RecordTooLargeError, recordHeader } from './record-marking.js';
+import type { ConnectionInfo, Dispatcher } from './dispatcher.js';
+
+/** The largest record accepted: a 1 MiB WRITE plus its headers, with room to spare. */
+export const RECORD_BYTES_MAX = 1024 * 1024 + 64 * 1024;
+export const CALLS_IN_FLIGHT_PER_CONNECTION_MAX = 64;
+export const CONNECTIONS_MAX = 1024;
+
+let nextConnectionId = 1;
+
+class Connection {
+  readonly info: ConnectionInfo;
+  readonly #socket: net.Socket;
+  readonly #dispatcher: Dispatcher;
+  readonly #log: Logger;
+  readonly #decoder = new RecordDecoder(RECORD_BYTES_MAX);
+  #inFlight = 0;
+  #corked = false;
+  #closed = false;
+  readonly #idle: (() => void)[] = [];
+
+  constructor(socket: net.Socket, dispatcher: Dispatcher, log: Logger) {
+    this.#socket = socket;
+    this.#dispatcher = dispatcher;
+    this.info = {
+      id: nextConnectionId++,
+      client: { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 },
+      local: { address: socket.localAddress ?? '?', port: socket.localPort ?? 0 },
+    };
+    this.#log = log.child({ conn: this.info.id });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'));
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#log.debug('connection closed');
+    });
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  #onData(chunk: Buffer): void {
+    let records: Buffer[];
+    try {
+      records = this.#decoder.push(chunk);
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      this.#log.warn({ client: this.info.client, err: error.message }, 'record too large: connection closed');
+      this.#socket.destroy();
+      return;
+    }
+    for (const record of records) this.#call(record);
+  }
+
+  #call(record: Buffer): void {
+    this.#inFlight++;
+    if (this.#inFlight >= CALLS_IN_FLIGHT_PER_CONNECTION_MAX) this.#socket.pause();
+    this.#dispatcher
+      .dispatch(record, this.info)
+      .then(
+        (reply) => {
+          if (reply !== undefined) this.#send(reply);
+        },
+        (error: unknown) => {
+          // A bug, not bad input: the dispatcher maps every input to an outcome.
+          this.#log.fatal({ err: error }, 'dispatcher failed');
+          this.#socket.destroy();
+        },
+      )
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === CALLS_IN_FLIGHT_PER_CONNECTION_MAX - 1 && !this.#closed) this.#socket.resume();
+        if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+  }
+
+  #send(chunks: Buffer[]): void {
+    if (this.#closed || this.#socket.destroyed) return;
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.length;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    this.#socket.write(recordHeader(bytes));
+    for (const chunk of chunks) this.#socket.write(chunk);
+  }
+
+  /** Resolves once no call of this connection is in progress. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops reading new calls (calls in progress still get their replies). */
+  stopReading(): void {
+    this.#socket.pause();
+    this.#socket.removeAllListeners('data');
+  }
+
+  /** Ends the connection: a graceful FIN after the replies written so far. */
+  end(): void {
+    this.#socket.end();
+  }
+
+  /** Drops the connection at once, with a reset so the client reconnects immediately. */
+  reset(): void {
+    this.#socket.resetAndDestroy();
+  }
+}
+
+export interface RpcTcpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dispatcher: Dispatcher;
+  readonly log: Logger;
+}
+
+export class RpcTcpServer {
+  readonly #options: RpcTcpServerOptions;
+  readonly #server: net.Server;
+  readonly #connections = new Set<Connection>();
+
+  constructor(options: RpcTcpServerOptions) {
+    this.#options = options;
+    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.maxConnections = CONNECTIONS_MAX;
+  }
+
+  #accept(socket: net.Socket): void {
+    const connection = new Connection(socket, this.#options.dispatcher, this.#options.log);
+    this.#connections.add(connection);
+    socket.on('close', () => this.#connections.delete(connection));
+  }
+
+  /** Starts listening; resolves with the port actually bound (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.#server.once('error', onError);
+      this.#server.listen({ host: this.#options.host, port: this.#options.port, exclusive: true }, () => {
+        this.#server.off('error', onError);
+        const address = this.#server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : this.#options.port);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Stops accepting and reading; waits for the calls in progress to be answered; then ends
+   * every connection (with a reset when `reset`, so clients reconnect at once elsewhere).
+   */
+  async close(options: { reset?: boolean } = {}): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const connection of this.#connections) connection.stopReading();
+    await Promise.all([...this.#connections].map((connection) => connection.idle()));
+    for (const connection of this.#connections) {
+      if (options.reset) connection.reset();
+      else connection.end();
+    }
+    await closed;
+  }
+}
