@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The `tandem` command: subcommands, each with --help. Layer: cli (thin over the layers below).
+
+import { volumeCommand } from './volume-command.js';
+import { serveCommand } from './serve-command.js';
+import { demoCommand } from './demo-command.js';
+import { UsageError } from './usage.js';
+
+const USAGE = `tandem: a high-availability NFSv3 file server
+
+usage: tandem <command> [options]
+
+commands:
+  volume create DIR [--name NAME]   create a volume in DIR
+  serve --volume DIR ... --listen HOST:PORT [export options]
+                                    serve volumes over NFSv3 (portmap, MOUNT and NFS on one port)
+  demo [DIR]                        create a demo volume (default ./tandem-demo) and serve it on loopback
+
+Run 'tandem <command> --help' for a command's options.`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  volume: volumeCommand,
+  serve: serveCommand,
+  demo: demoCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`tandem: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tandem: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`tandem: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,67 @@
+// What one NFSv3 procedure declares (one file per procedure in procedures/), and the wrapper
+// that turns it into a dispatch row. The flags are enforced here once for every procedure:
+// the handle names the export (unknown: NFS3ERR_STALE or NFS3ERR_BADHANDLE); the client must
+// match the export's rules (NFS3ERR_ACCES); `mutates` on a read-only export is NFS3ERR_ROFS;
+// `cacheable` puts replies in the duplicate-request cache. Storage errors and failed checks
+// become the procedure's failure arm through its `fail`. Layer: nfs3.
+
+import type { XdrReader, XdrWriter } from '../xdr/index.js';
+import { procedure, type CallContext, type ProcedureRow } from '../rpc/program.js';
+import { clientRule, type ExportTable } from '../exports/export-table.js';
+import { squashCaller } from '../exports/squash.js';
+import { StorageError } from '../storage/types.js';
+import { volumeIdOfHandle } from '../storage/handle-routing.js';
+import { nfsstat3, type Nfsstat3Error } from './constants.js';
+import { NfsRequest, NfsStatusError } from './nfs-request.js';
+import { nfsstatOf } from './status.js';
+
+export interface NfsProcedure<Args, Result> {
+  readonly name: string;
+  readonly decode: (reader: XdrReader) => Args;
+  readonly encode: (writer: XdrWriter, result: Result) => void;
+  /** The handle whose volume the call addresses. */
+  readonly handle: (args: Args) => Buffer;
+  /** Changes the file system: refused on read-only exports. */
+  readonly mutates: boolean;
+  /** Non-idempotent: kept in the duplicate-request cache. */
+  readonly cacheable: boolean;
+  run(request: NfsRequest, args: Args): Result | Promise<Result>;
+  /** The failure arm for `status`; `request` is undefined when the export is not known. */
+  fail(request: NfsRequest | undefined, args: Args, status: Nfsstat3Error): Result;
+}
+
+export function nfsRow<Args, Result>(definition: NfsProcedure<Args, Result>, exports: ExportTable): ProcedureRow {
+  return procedure<Args, Result>({
+    name: definition.name,
+    cacheable: definition.cacheable,
+    decode: definition.decode,
+    encode: definition.encode,
+    target: definition.handle,
+    handle: (context, args) => runProcedure(definition, exports, context, args),
+  });
+}
+
+async function runProcedure<Args, Result>(
+  definition: NfsProcedure<Args, Result>,
+  exports: ExportTable,
+  context: CallContext,
+  args: Args,
+): Promise<Result> {
+  const handle = definition.handle(args);
+  const volumeId = volumeIdOfHandle(handle);
+  if (volumeId === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_BADHANDLE);
+  const export_ = exports.byVolumeId(volumeId);
+  // A handle of our format for a volume not exported here: a file system that went away.
+  if (export_ === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_STALE);
+  const rule = clientRule(export_, context.client.address);
+  if (rule === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_ACCES);
+  const request = new NfsRequest(context, export_, squashCaller(context.header.credential, rule), rule);
+  if (definition.mutates && request.readOnly) return definition.fail(request, args, nfsstat3.NFS3ERR_ROFS);
+  try {
+    return await definition.run(request, args);
+  } catch (error) {
+    if (error instanceof StorageError) return definition.fail(request, args, nfsstatOf(error.code));
+    if (error instanceof NfsStatusError) return definition.fail(request, args, error.status);
+    throw error;
+  }
+}

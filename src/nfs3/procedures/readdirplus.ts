@@ -1,0 +1,48 @@
+// READDIRPLUS (RFC 1813 3.3.17): READDIR with each entry's attributes and handle. Two budgets:
+// `maxcount` bounds the whole reply (capped at READDIR_BYTES_MAX); `dircount` bounds the
+// directory information alone (fileid, name, cookie), as 3.3.17 defines it.
+import { decodeReaddirplusArgs } from '../arguments.js';
+import { encodeReaddirplusResult, entry3Bytes, entryplus3Bytes, readdirResOkBaseBytes } from '../results.js';
+import { nfsstat3, READDIR_BYTES_MAX } from '../constants.js';
+import type { NfsProcedure } from '../nfs-procedure.js';
+import type { Entryplus3, ReaddirplusArgs, ReaddirplusResult } from '../types.js';
+import { listDirectory, type ListedEntry } from './directory-listing.js';
+
+/** A typical entryplus3: a short name, attributes and a handle. */
+const ENTRYPLUS3_BYTES_TYPICAL = 180;
+const STATUS_BYTES = 4;
+
+export const readdirplus: NfsProcedure<ReaddirplusArgs, ReaddirplusResult> = {
+  name: 'READDIRPLUS',
+  decode: decodeReaddirplusArgs,
+  encode: encodeReaddirplusResult,
+  handle: (args) => args.dir,
+  mutates: false,
+  cacheable: false,
+  run(request, args) {
+    const { volume } = request;
+    const budget = Math.min(args.maxcount, READDIR_BYTES_MAX);
+    let used = STATUS_BYTES + readdirResOkBaseBytes(request.attributesOf(args.dir));
+    let directoryBytes = 0;
+    const entries: Entryplus3[] = [];
+    const take = (entry: ListedEntry): boolean => {
+      const plus: Entryplus3 = { ...entry, handle: volume.fileHandle(entry.fileid) };
+      const bytes = entryplus3Bytes(plus);
+      const dirBytes = entry3Bytes(entry);
+      if (used + bytes > budget || directoryBytes + dirBytes > args.dircount) return false;
+      used += bytes;
+      directoryBytes += dirBytes;
+      entries.push(plus);
+      return true;
+    };
+    const listing = listDirectory(request, args.dir, args.cookie, args.cookieverf, true, budget / ENTRYPLUS3_BYTES_TYPICAL + 1, take);
+    return {
+      status: nfsstat3.NFS3_OK,
+      dirAttributes: listing.dirAttributes,
+      cookieverf: listing.cookieverf,
+      entries,
+      eof: listing.eof,
+    };
+  },
+  fail: (request, args, status) => ({ status, dirAttributes: request?.attributesOf(args.dir) }),
+};
