@@ -42,12 +42,17 @@ export function parseClientRule(spec: string): ClientRule {
   const found = /^([^()]+)(?:\(([^()]*)\))?$/.exec(spec);
   if (found === null) throw new ExportRuleError(`client rule "${spec}": expected CLIENT or CLIENT(options)`);
   const match = parseClientMatch(found[1]!, spec);
-  let access: 'rw' | 'ro' = 'rw';
+  // exports(5): read-only unless the rule says rw.
+  let access: 'rw' | 'ro' = 'ro';
   let squash: 'root' | 'all' | 'none' = 'root';
   let anonUid = ANONYMOUS_ID_DEFAULT;
   let anonGid = ANONYMOUS_ID_DEFAULT;
   for (const option of (found[2] ?? '').split(',').filter((o) => o.length > 0)) {
-    const [name, value] = option.split('=', 2) as [string, string | undefined];
+    // Split at the first '=' only: "anonuid=1=2" is a typo, not anonuid=1.
+    const equals = option.indexOf('=');
+    const name = equals < 0 ? option : option.slice(0, equals);
+    const value = equals < 0 ? undefined : option.slice(equals + 1);
+    if (value !== undefined && name !== 'anonuid' && name !== 'anongid') throw unknownOption(option, spec);
     switch (name) {
       case 'rw':
       case 'ro':
@@ -69,12 +74,16 @@ export function parseClientRule(spec: string): ClientRule {
         anonGid = parseId(value, option, spec);
         break;
       default:
-        throw new ExportRuleError(
-          `client rule "${spec}": unknown option "${option}" (known: rw, ro, root_squash, no_root_squash, all_squash, anonuid=N, anongid=N)`,
-        );
+        throw unknownOption(option, spec);
     }
   }
   return { spec, match, access, squash, anonUid, anonGid };
+}
+
+function unknownOption(option: string, spec: string): ExportRuleError {
+  return new ExportRuleError(
+    `client rule "${spec}": unknown option "${option}" (known: rw, ro, root_squash, no_root_squash, all_squash, anonuid=N, anongid=N)`,
+  );
 }
 
 function parseId(value: string | undefined, option: string, spec: string): number {
@@ -86,7 +95,10 @@ function parseId(value: string | undefined, option: string, spec: string): numbe
 
 function parseClientMatch(client: string, spec: string): ClientMatch {
   if (client === '*') return { kind: 'any' };
-  const [address, prefix] = client.split('/', 2) as [string, string | undefined];
+  // Split at the first '/' only: "10.0.0.0/8/16" is a typo, not 10.0.0.0/8.
+  const slash = client.indexOf('/');
+  const address = slash < 0 ? client : client.slice(0, slash);
+  const prefix = slash < 0 ? undefined : client.slice(slash + 1);
   const family = net.isIP(address);
   if (family !== 4 && family !== 6) {
     throw new ExportRuleError(`client rule "${spec}": "${client}" is not *, an IP address or a CIDR network`);

@@ -117,7 +117,13 @@ export class Dispatcher {
         return undefined;
       }
       const writer = writeAcceptedReplyHeader(new XdrWriter(REPLY_BYTES_INITIAL), xid, accept_stat.SUCCESS);
-      body.encode(writer);
+      try {
+        body.encode(writer);
+      } catch (error) {
+        if (cacheKey !== undefined) this.#drc.abandon(cacheKey);
+        this.#log.error({ req: requestId, xid, proc: `${program.name}.${row.name}`, err: error }, 'reply encoding failed');
+        return [acceptedErrorReply(xid, accept_stat.SYSTEM_ERR)];
+      }
       const chunks = writer.finish();
       if (cacheKey !== undefined) this.#drc.complete(cacheKey, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       return chunks;

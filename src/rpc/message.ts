@@ -36,18 +36,16 @@ export function parseCall(record: Buffer): ParsedCall {
     const program = reader.uint32();
     const version = reader.uint32();
     const procedure = reader.uint32();
-    let credentialFlavor: number;
-    let credentialBody: Buffer;
-    let verifierFlavor: number;
-    try {
-      credentialFlavor = reader.uint32();
-      credentialBody = reader.opaque(AUTH_BODY_BYTES_MAX);
-      verifierFlavor = reader.uint32();
-      reader.opaque(AUTH_BODY_BYTES_MAX);
-    } catch (error) {
-      if (error instanceof XdrDecodeError) return { kind: 'auth-error', xid, stat: auth_stat.AUTH_BADCRED };
-      throw error;
-    }
+    // A credential or verifier longer than RFC 5531 allows is a bad credential; a record that
+    // ends inside one is malformed (GARBAGE_ARGS below), as the Linux server answers.
+    const credentialFlavor = reader.uint32();
+    const credentialBytes = reader.uint32();
+    if (credentialBytes > AUTH_BODY_BYTES_MAX) return { kind: 'auth-error', xid, stat: auth_stat.AUTH_BADCRED };
+    const credentialBody = reader.fixedOpaque(credentialBytes);
+    const verifierFlavor = reader.uint32();
+    const verifierBytes = reader.uint32();
+    if (verifierBytes > AUTH_BODY_BYTES_MAX) return { kind: 'auth-error', xid, stat: auth_stat.AUTH_BADVERF };
+    reader.fixedOpaque(verifierBytes);
     const credential = parseCredential(credentialFlavor, credentialBody, verifierFlavor);
     if (typeof credential === 'number') return { kind: 'auth-error', xid, stat: credential };
     return { kind: 'call', header: { xid, program, version, procedure, credential }, args: reader, argsOffset: reader.offset };

@@ -26,6 +26,10 @@ export class XdrWriter {
     return this.#length;
   }
 
+  /**
+   * Room for `bytes` in the scratch buffer, at the returned offset. It may replace the scratch
+   * buffer, so callers take the offset first and only then read `this.#scratch`.
+   */
   #reserve(bytes: number): number {
     if (this.#offset + bytes > this.#scratch.length) {
       this.#flushScratch();
@@ -48,12 +52,14 @@ export class XdrWriter {
   }
 
   uint32(value: number): this {
-    this.#scratch.writeUInt32BE(value >>> 0, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#scratch.writeUInt32BE(value >>> 0, at);
     return this;
   }
 
   int32(value: number): this {
-    this.#scratch.writeInt32BE(value | 0, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#scratch.writeInt32BE(value | 0, at);
     return this;
   }
 
@@ -62,12 +68,14 @@ export class XdrWriter {
   }
 
   uint64(value: bigint): this {
-    this.#scratch.writeBigUInt64BE(BigInt.asUintN(64, value), this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#scratch.writeBigUInt64BE(BigInt.asUintN(64, value), at);
     return this;
   }
 
   int64(value: bigint): this {
-    this.#scratch.writeBigInt64BE(BigInt.asIntN(64, value), this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#scratch.writeBigInt64BE(BigInt.asIntN(64, value), at);
     return this;
   }
 
