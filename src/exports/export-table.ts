@@ -48,6 +48,19 @@ export class ExportTable {
     return this.#byPath.get(normalizeExportPath(path));
   }
 
+  /**
+   * The export a MOUNT path lies in (the longest export path that is a prefix of it, by whole
+   * components) and the components below it: "/data/a/b" -> /data, ["a", "b"].
+   */
+  containing(path: string): { export: Export; below: string[] } | undefined {
+    const parts = normalizeExportPath(path).split('/').slice(1).filter((part) => part.length > 0);
+    for (let length = parts.length; length >= 0; length--) {
+      const found = this.#byPath.get('/' + parts.slice(0, length).join('/'));
+      if (found !== undefined) return { export: found, below: parts.slice(length) };
+    }
+    return undefined;
+  }
+
   byVolumeId(id: Buffer): Export | undefined {
     return this.#byVolumeId.get(id.toString('hex'));
   }

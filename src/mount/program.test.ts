@@ -1,7 +1,8 @@
 // Tests of MOUNT version 3 (RFC 1813 Appendix I) through the dispatcher: MNT's three outcomes
 // (OK with handle and flavors, NOENT, ACCES), the advisory mount list (DUMP, UMNT, UMNTALL),
 // EXPORT's golden encoding, and MNT dropped while the export's request gate drains. The volume
-// is a fake with only what MNT uses (identity, rootFileId, fileHandle).
+// is a fake with only what MNT uses (identity, rootFileId, fileHandle, lookup, getattr): its
+// root holds a directory "sub" (fileid 2) and a regular file "file" (fileid 3).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { silentLogger } from '../platform/logger.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { DuplicateRequestCache } from '../rpc/duplicate-request-cache.js';
 import { RequestGate } from '../server/request-gate.js';
-import type { Volume } from '../storage/types.js';
+import { StorageError, type Volume } from '../storage/types.js';
 import { XdrWriter } from '../xdr/index.js';
 import { MountList } from './mount-list.js';
 import { MNTPATHLEN, MOUNTPROC3, MOUNT_PROGRAM, MOUNT_V3, mountProgram, mountstat3 } from './program.js';
@@ -24,12 +25,19 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex
 const none = () => new RpcOpaqueAuth(0, new Reader(new Uint8Array(0)));
 const dirpath = (path: string): Buffer => new XdrWriter().string(path).toBuffer();
 
-/** Only what MOUNT touches: identity, rootFileId and fileHandle. */
+/** Only what MOUNT touches: identity, rootFileId, fileHandle, lookup and getattr. */
 function fakeVolume(idByte: number, name: string): Volume {
   const id = Buffer.alloc(16, idByte);
+  const children = new Map([['sub', 2n], ['file', 3n]]);
   const fake = {
     identity: { id, name, fsid: BigInt(idByte) },
     rootFileId: 1n,
+    lookup(_caller: unknown, directory: bigint, child: string): bigint {
+      const fileid = directory === 1n ? children.get(child) : undefined;
+      if (fileid === undefined) throw new StorageError('not-found', `${child}: no such entry`);
+      return fileid;
+    },
+    getattr: (fileid: bigint) => ({ type: fileid === 3n ? 'reg' : 'dir' }),
     fileHandle(fileid: bigint): Buffer {
       const handle = Buffer.alloc(24);
       id.copy(handle, 0);
@@ -89,13 +97,26 @@ test('mount: MNT of an unnormalized export path is the export itself', async () 
   }
 });
 
-test('mount: MNT of an unknown path or a subdirectory is MNT3ERR_NOENT', async () => {
-  // Goal: only export roots are mounted.
+test('mount: MNT of an unknown path is MNT3ERR_NOENT, of a file below an export MNT3ERR_NOTDIR', async () => {
+  // Goal: a path outside every export, or missing below one, cannot be mounted.
   const { mount, mounts } = setup();
-  for (const path of ['/nope', '/data/sub', '/', '']) {
+  for (const path of ['/nope', '/', '', '/data/missing', '/data/sub/deeper']) {
     assert.deepEqual(await mount('127.0.0.1', MOUNTPROC3.MNT, dirpath(path)), hex('00000002'), path);
   }
+  assert.deepEqual(await mount('127.0.0.1', MOUNTPROC3.MNT, dirpath('/data/file')), hex('00000014'));
+  assert.deepEqual(await mount('127.0.0.1', MOUNTPROC3.MNT, dirpath('/data/../home')), hex('00000016'));
   assert.deepEqual(mounts.list(), []);
+});
+
+test('mount: MNT of a directory below an export root returns the handle of that directory', async () => {
+  // Goal: as Linux nfsd and Ganesha allow (libnfs mounts the whole path of its URL).
+  const { mount, mounts } = setup();
+  const reply = await mount('127.0.0.1', MOUNTPROC3.MNT, dirpath('/data/sub'));
+  assert.equal(reply?.readUInt32BE(0), mountstat3.MNT3_OK);
+  const handleBytes = reply!.readUInt32BE(4);
+  assert.equal(reply!.readBigUInt64BE(8 + 16), 2n, 'the handle names fileid 2, the directory "sub"');
+  assert.equal(handleBytes, 24);
+  assert.deepEqual(mounts.list(), [{ host: '127.0.0.1', path: '/data/sub' }]);
 });
 
 test('mount: MNT from a client no rule matches is MNT3ERR_ACCES and is not listed', async () => {

@@ -1,12 +1,15 @@
 // MOUNT version 3 (RFC 1813 Appendix I): MNT hands out an export's root file handle to
 // allowed clients; DUMP, UMNT and UMNTALL keep the advisory list of mounts; EXPORT lists the
-// exports and who may mount them. Layer: mount. MNT passes the export's request gate, so a
+// exports and who may mount them; a directory below an export's root may be mounted too.
+// Layer: mount. MNT passes the export's request gate, so a
 // filer being drained does not hand out handles either.
 
 import type { XdrReader, XdrWriter } from '../xdr/index.js';
 import { auth_flavor } from '../rpc/constants.js';
 import { DROP, procedure, type CallContext, type Program, type ProcedureRow } from '../rpc/program.js';
 import { clientRule, normalizeExportPath, type ExportTable } from '../exports/export-table.js';
+import { squashCaller } from '../exports/squash.js';
+import { StorageError } from '../storage/types.js';
 import { MountList } from './mount-list.js';
 
 export const MOUNT_PROGRAM = 100005;
@@ -36,6 +39,25 @@ export type MountResult =
   | { readonly status: typeof mountstat3.MNT3_OK; readonly handle: Buffer; readonly authFlavors: readonly number[] }
   | { readonly status: Exclude<Mountstat3, typeof mountstat3.MNT3_OK> };
 
+/** RFC 1813 Appendix I: the mountstat3 for a failure while walking to the mounted directory. */
+function mountstatOf(error: StorageError): Exclude<Mountstat3, typeof mountstat3.MNT3_OK> {
+  switch (error.code) {
+    case 'not-found':
+      return mountstat3.MNT3ERR_NOENT;
+    case 'access':
+    case 'perm':
+      return mountstat3.MNT3ERR_ACCES;
+    case 'not-dir':
+      return mountstat3.MNT3ERR_NOTDIR;
+    case 'name-too-long':
+      return mountstat3.MNT3ERR_NAMETOOLONG;
+    case 'invalid':
+      return mountstat3.MNT3ERR_INVAL;
+    default:
+      return mountstat3.MNT3ERR_IO;
+  }
+}
+
 function readVoid(reader: XdrReader): void {
   reader.end('void');
 }
@@ -57,18 +79,33 @@ function writeMountResult(writer: XdrWriter, result: MountResult): void {
 
 export function mountProgram(exports: ExportTable, mounts: MountList = new MountList()): Program {
   const mnt = (context: CallContext, path: string): MountResult => {
-    const export_ = exports.byPath(path);
-    // Only export roots are mounted; RFC 1813 leaves subdirectory mounts to the server.
-    if (export_ === undefined || normalizeExportPath(path) !== export_.path) return { status: mountstat3.MNT3ERR_NOENT };
-    if (clientRule(export_, context.client.address) === undefined) {
+    const found = exports.containing(path);
+    if (found === undefined) return { status: mountstat3.MNT3ERR_NOENT };
+    const { export: export_, below } = found;
+    const rule = clientRule(export_, context.client.address);
+    if (rule === undefined) {
       context.log.info({ req: context.requestId, client: context.client.address, path }, 'mount refused: client not allowed');
       return { status: mountstat3.MNT3ERR_ACCES };
     }
-    mounts.add(context.client.address, export_.path);
     const volume = export_.volume;
+    let fileid = volume.rootFileId;
+    try {
+      // A directory below an export root may be mounted too (as Linux nfsd and Ganesha allow):
+      // walked with the caller's own (squashed) rights, so it sees only what it could LOOKUP.
+      const caller = squashCaller(context.header.credential, rule);
+      for (const name of below) {
+        if (name === '..' || name === '.') return { status: mountstat3.MNT3ERR_INVAL };
+        fileid = volume.lookup(caller, fileid, name);
+      }
+      if (volume.getattr(fileid).type !== 'dir') return { status: mountstat3.MNT3ERR_NOTDIR };
+    } catch (error) {
+      if (error instanceof StorageError) return { status: mountstatOf(error) };
+      throw error;
+    }
+    mounts.add(context.client.address, normalizeExportPath(path));
     return {
       status: mountstat3.MNT3_OK,
-      handle: volume.fileHandle(volume.rootFileId),
+      handle: volume.fileHandle(fileid),
       authFlavors: [auth_flavor.AUTH_SYS, auth_flavor.AUTH_NONE],
     };
   };
@@ -118,7 +155,7 @@ export function mountProgram(exports: ExportTable, mounts: MountList = new Mount
     procedures: (version) => (version === MOUNT_V3 ? rows : undefined),
     admit: (_context, target) => {
       if (typeof target !== 'string') return { release() {} };
-      const gate = exports.byPath(target)?.gate;
+      const gate = exports.containing(target)?.export.gate;
       if (gate === undefined) return { release() {} };
       return gate.tryEnter() ? { release: () => gate.leave() } : DROP;
     },

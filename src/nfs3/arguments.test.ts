@@ -11,7 +11,7 @@ import type { SetAttributes, Timestamp } from '../storage/types.js';
 import type { LookupArgs, SymlinkArgs, WriteArgs } from './types.js';
 import { XdrDecodeError, XdrReader } from '../xdr/index.js';
 import * as args from './arguments.js';
-import { NAME_BYTES_MAX, NAME_WIRE_BYTES_MAX, NFSPROC3, PATH_WIRE_BYTES_MAX, WRITE_BYTES_MAX } from './constants.js';
+import { NAME_BYTES_MAX, NAME_WIRE_BYTES_MAX, NFSPROC3, PATH_WIRE_BYTES_MAX, WRITE_BYTES_MAX, WRITE_WIRE_BYTES_MAX } from './constants.js';
 
 type Decoder = (reader: XdrReader) => unknown;
 
@@ -487,18 +487,19 @@ test('names: bytes that are not UTF-8 round-trip as latin1 code units', () => {
   assert.deepEqual(Buffer.from(decoded.what.name, 'latin1'), hex('ffe9'));
 });
 
-test('write: data of WRITE_BYTES_MAX decodes as a view and one byte more is malformed', () => {
-  // Goal: WRITE data is bounded at wtmax and never copied out of the record.
+test('write: data over WRITE_BYTES_MAX decodes as a view (a short write) and over the wire bound is malformed', () => {
+  // Goal: WRITE data beyond wtmax is well-formed XDR left to the handler (RFC 1813 3.3.7: it
+  // writes short); only data beyond WRITE_WIRE_BYTES_MAX is garbage; data is never copied.
   const header = hex('00000004 01020304 0000000000000000 00100000 00000000');
   const length = Buffer.alloc(4);
-  length.writeUInt32BE(WRITE_BYTES_MAX);
-  const record = Buffer.concat([header, length, Buffer.alloc(WRITE_BYTES_MAX, 9)]);
+  length.writeUInt32BE(WRITE_BYTES_MAX + 4096);
+  const record = Buffer.concat([header, length, Buffer.alloc(WRITE_BYTES_MAX + 4096, 9)]);
   const decoded = decode(args.decodeWriteArgs, record) as WriteArgs;
-  assert.equal(decoded.data.length, WRITE_BYTES_MAX);
+  assert.equal(decoded.data.length, WRITE_BYTES_MAX + 4096);
   assert.equal(decoded.data.buffer, record.buffer);
   assert.equal(decoded.data.byteOffset, record.byteOffset + header.length + 4);
-  length.writeUInt32BE(WRITE_BYTES_MAX + 1);
-  assertMalformed(args.decodeWriteArgs, Buffer.concat([header, length, Buffer.alloc(WRITE_BYTES_MAX + 4)]), 'wtmax + 1');
+  length.writeUInt32BE(WRITE_WIRE_BYTES_MAX + 1);
+  assertMalformed(args.decodeWriteArgs, Buffer.concat([header, length, Buffer.alloc(WRITE_WIRE_BYTES_MAX + 4)]), 'wire bound + 1');
 });
 
 test('write: a count that differs from the data length is passed on for the handler', () => {

@@ -16,7 +16,7 @@ import {
   NFS3_CREATEVERFSIZE,
   NFS3_FHSIZE,
   PATH_WIRE_BYTES_MAX,
-  WRITE_BYTES_MAX,
+  WRITE_WIRE_BYTES_MAX,
   createmode3,
   ftype3,
   stable_how,
@@ -235,8 +235,8 @@ export function decodeReadArgs(reader: XdrReader): ReadArgs {
 }
 
 /**
- * 3.3.7 WRITE3args. The data is bounded by WRITE_BYTES_MAX (FSINFO wtmax): the record size
- * limit already stops anything much larger, so more is malformed rather than a short write.
+ * 3.3.7 WRITE3args. Data over WRITE_BYTES_MAX (FSINFO wtmax) is well-formed: the handler
+ * writes it short. Only data beyond the generous WRITE_WIRE_BYTES_MAX is malformed.
  * `count` is passed on as sent; see WriteArgs for who checks it against the data length.
  */
 export function decodeWriteArgs(reader: XdrReader): WriteArgs {
@@ -245,7 +245,7 @@ export function decodeWriteArgs(reader: XdrReader): WriteArgs {
     offset: reader.uint64(),
     count: reader.uint32(),
     stable: readStableHow(reader),
-    data: reader.opaque(WRITE_BYTES_MAX),
+    data: reader.opaque(WRITE_WIRE_BYTES_MAX),
   });
 }
 

@@ -154,7 +154,7 @@ export const NAME_BYTES_MAX = 255;
 export const PATH_BYTES_MAX = 1024;
 /** FSINFO rtmax: the most a READ returns. */
 export const READ_BYTES_MAX = 1048576;
-/** FSINFO wtmax: the most a WRITE carries. */
+/** FSINFO wtmax: the most a WRITE writes; more data is written short (RFC 1813 3.3.7). */
 export const WRITE_BYTES_MAX = 1048576;
 /** The cap the server puts on a READDIR count or READDIRPLUS maxcount. */
 export const READDIR_BYTES_MAX = 65536;
@@ -167,3 +167,9 @@ export const READDIR_BYTES_MAX = 65536;
 export const NAME_WIRE_BYTES_MAX = 1024;
 /** Wire bound on an nfspath3 (a symlink target); the handler checks PATH_BYTES_MAX. */
 export const PATH_WIRE_BYTES_MAX = 4096;
+/**
+ * Wire bound on WRITE data (opaque<>): data beyond WRITE_BYTES_MAX is well-formed and earns a
+ * short write from the handler, as Linux nfsd does; the RPC record limit stops anything much
+ * larger before it is decoded.
+ */
+export const WRITE_WIRE_BYTES_MAX = 2097152;

@@ -162,7 +162,7 @@ export interface WriteArgs {
    */
   readonly count: number;
   readonly stable: Stability;
-  /** A view of the record (no copy), at most WRITE_BYTES_MAX bytes. */
+  /** A view of the record (no copy), at most WRITE_WIRE_BYTES_MAX bytes (the handler writes WRITE_BYTES_MAX). */
   readonly data: Buffer;
 }
 export interface WriteResOk {

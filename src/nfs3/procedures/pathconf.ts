@@ -4,7 +4,7 @@
 import { decodePathconfArgs } from '../arguments.js';
 import { encodePathconfResult } from '../results.js';
 import { NAME_BYTES_MAX, nfsstat3 } from '../constants.js';
-import { LINKS_MAX } from '../../storage/volume.js';
+import { LINK_COUNT_MAX } from '../../storage/volume.js';
 import type { NfsProcedure } from '../nfs-procedure.js';
 import type { PathconfArgs, PathconfResult } from '../types.js';
 
@@ -20,7 +20,7 @@ export const pathconf: NfsProcedure<PathconfArgs, PathconfResult> = {
     return {
       status: nfsstat3.NFS3_OK,
       objAttributes: request.attributes(fileid),
-      linkmax: LINKS_MAX,
+      linkmax: LINK_COUNT_MAX,
       nameMax: NAME_BYTES_MAX,
       noTrunc: true,
       chownRestricted: true,

@@ -1,0 +1,292 @@
+// The contents of regular files: one data file per fileid under the volume's data folder
+// (`data/<low byte of fileid, 2 hex>/<fileid, 16 hex>`), created on the first write, so a file
+// never written has no data file. The logical size lives in the metadata store, not here: bytes
+// between the end of a data file and the logical size read as zeros, which is how a volume
+// holds sparse files of any size up to 2^63-1 on any backing file system. Fileids are never
+// reused, so a data file left behind by a crash can never show up in another file.
+//
+// I/O goes through Node's asynchronous fs calls so it does not block the event loop. Open
+// descriptors are kept in a bounded least-recently-used cache; a descriptor in use by an
+// operation is closed when that operation releases it.
+
+import { constants as fsConstants } from 'node:fs';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { StorageError } from './types.js';
+
+/** Data files kept open; each costs one descriptor of the process. */
+export const OPEN_DATA_FILES_MAX = 256;
+/** Subfolders of the data folder, named by the fileid's low byte, so none grows too large. */
+export const DATA_FOLDER_FAN_OUT = 256;
+/** Node's fs.write takes a number position (a bigint one is silently ignored): the limit of a write. */
+export const DATA_OFFSET_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+const openFile = promisify(fs.open);
+const closeFile = promisify(fs.close);
+const writeFile = promisify(fs.write);
+const fdatasync = promisify(fs.fdatasync);
+const fsync = promisify(fs.fsync);
+
+/** fs.read with a bigint position (which fs.read takes, unlike fs.write). */
+function readAt(fd: number, buffer: Buffer, at: number, length: number, position: bigint): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, at, length, position, (error, bytesRead) => {
+      if (error === null) resolve(bytesRead);
+      else reject(error);
+    });
+  });
+}
+
+interface OpenDataFile {
+  readonly fd: Promise<number>;
+  /** Opened with O_CREAT: a create-less open that failed does not answer a write. */
+  readonly creating: boolean;
+  users: number;
+  /** Out of the cache: closed when its last user releases it. */
+  evicted: boolean;
+}
+
+/** Maps a failed system call onto a storage error: EFBIG, ENOSPC and EDQUOT mean something. */
+export function storageErrorFromSystem(error: unknown, what: string): StorageError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  if (code === 'EFBIG') return new StorageError('too-big', message);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StorageError('no-space', message);
+  return new StorageError('io', message);
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+function folderName(fileid: bigint): string {
+  return (fileid & 0xffn).toString(16).padStart(2, '0');
+}
+
+export class FileData {
+  readonly #folder: string;
+  readonly #open = new Map<bigint, OpenDataFile>();
+  /** Subfolders holding a data file created since their last fsync. */
+  readonly #unsyncedFolders = new Set<string>();
+  /** Descriptors being closed, so `close` can wait for them. */
+  readonly #closing = new Set<Promise<void>>();
+
+  constructor(folder: string) {
+    this.#folder = folder;
+  }
+
+  /** Creates the data folder and its fan-out subfolders (at volume creation). */
+  static createLayout(folder: string): void {
+    fs.mkdirSync(folder);
+    for (let index = 0; index < DATA_FOLDER_FAN_OUT; index += 1) {
+      fs.mkdirSync(join(folder, index.toString(16).padStart(2, '0')));
+    }
+    syncFolder(folder);
+  }
+
+  path(fileid: bigint): string {
+    return join(this.#folder, folderName(fileid), fileid.toString(16).padStart(16, '0'));
+  }
+
+  /** Exactly `length` bytes from `offset`; where the data file has none, zeros. */
+  async read(fileid: bigint, offset: bigint, length: number): Promise<Buffer> {
+    const buffer = Buffer.alloc(length);
+    if (length === 0 || offset > DATA_OFFSET_MAX) return buffer;
+    const entry = await this.#acquire(fileid, false);
+    if (entry === undefined) return buffer;
+    try {
+      const fd = await entry.fd;
+      let filled = 0;
+      while (filled < length) {
+        const bytesRead = await readAt(fd, buffer, filled, length - filled, offset + BigInt(filled));
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return buffer;
+    } catch (error) {
+      throw storageErrorFromSystem(error, `read of file ${fileid}`);
+    } finally {
+      this.#release(entry);
+    }
+  }
+
+  /** Writes all of `data` at `offset`, creating the data file if needed; not synced. */
+  async write(fileid: bigint, offset: bigint, data: Buffer): Promise<void> {
+    if (offset + BigInt(data.length) > DATA_OFFSET_MAX) {
+      throw new StorageError('too-big', `write of file ${fileid}: offset ${offset} is beyond the backing store`);
+    }
+    const entry = await this.#acquireForWrite(fileid);
+    try {
+      const fd = await entry.fd;
+      let written = 0;
+      while (written < data.length) {
+        const position = Number(offset) + written;
+        const { bytesWritten } = await writeFile(fd, data, written, data.length - written, position);
+        written += bytesWritten;
+      }
+    } catch (error) {
+      throw storageErrorFromSystem(error, `write of file ${fileid}`);
+    } finally {
+      this.#release(entry);
+    }
+  }
+
+  /** Makes the data file's contents and its name stable (fdatasync, then its folder's fsync). */
+  async sync(fileid: bigint): Promise<void> {
+    const entry = await this.#acquire(fileid, false);
+    if (entry === undefined) return;
+    try {
+      await fdatasync(await entry.fd);
+    } catch (error) {
+      throw storageErrorFromSystem(error, `sync of file ${fileid}`);
+    } finally {
+      this.#release(entry);
+    }
+    const folder = folderName(fileid);
+    if (this.#unsyncedFolders.delete(folder)) await this.#syncFolderAsync(folder);
+  }
+
+  /**
+   * Shrinks the data file to `size` if it is longer, and makes that stable. Synchronous: SETATTR
+   * is, and the shrink must be on disk before the metadata says so, or a later extension of the
+   * file could show the old bytes instead of zeros.
+   */
+  truncate(fileid: bigint, size: bigint): void {
+    const path = this.path(fileid);
+    try {
+      const length = fs.statSync(path, { bigint: true }).size;
+      if (length <= size) return;
+      const fd = fs.openSync(path, fsConstants.O_RDWR);
+      try {
+        fs.ftruncateSync(fd, Number(size));
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw storageErrorFromSystem(error, `truncate of file ${fileid}`);
+    }
+  }
+
+  /** Deletes the data file of a deleted inode (if it has one); never fails. */
+  discard(fileid: bigint): void {
+    const entry = this.#open.get(fileid);
+    if (entry !== undefined) this.#evict(fileid, entry);
+    try {
+      fs.unlinkSync(this.path(fileid));
+    } catch {
+      // Missing (never written), or it cannot be removed: that only wastes space, since its
+      // fileid is never reused. The inode is already gone, so the removal has happened.
+    }
+  }
+
+  /** Makes every data file's name stable and closes every descriptor. */
+  async close(): Promise<void> {
+    for (const folder of [...this.#unsyncedFolders]) {
+      this.#unsyncedFolders.delete(folder);
+      await this.#syncFolderAsync(folder);
+    }
+    for (const [fileid, entry] of [...this.#open]) this.#evict(fileid, entry);
+    await Promise.all([...this.#closing]);
+  }
+
+  async #acquireForWrite(fileid: bigint): Promise<OpenDataFile> {
+    const entry = await this.#acquire(fileid, true);
+    if (entry !== undefined) return entry;
+    // A create-less open (a read's) was in flight and found nothing: open again, creating.
+    const created = await this.#acquire(fileid, true);
+    if (created === undefined) throw new StorageError('io', `write of file ${fileid}: data file vanished`);
+    return created;
+  }
+
+  /** The open data file, or undefined when it does not exist and `create` is false. */
+  async #acquire(fileid: bigint, create: boolean): Promise<OpenDataFile | undefined> {
+    let entry = this.#open.get(fileid);
+    if (entry === undefined) {
+      entry = { fd: this.#openDescriptor(fileid, create), creating: create, users: 0, evicted: false };
+      this.#open.set(fileid, entry);
+      this.#evictBeyondLimit();
+    } else {
+      this.#open.delete(fileid);
+      this.#open.set(fileid, entry);
+    }
+    entry.users += 1;
+    try {
+      await entry.fd;
+      return entry;
+    } catch (error) {
+      this.#release(entry);
+      if (this.#open.get(fileid) === entry) this.#open.delete(fileid);
+      if (isMissing(error) && (!create || !entry.creating)) return undefined;
+      throw storageErrorFromSystem(error, `open of file ${fileid}`);
+    }
+  }
+
+  async #openDescriptor(fileid: bigint, create: boolean): Promise<number> {
+    const path = this.path(fileid);
+    try {
+      return await openFile(path, fsConstants.O_RDWR);
+    } catch (error) {
+      if (!create || !isMissing(error)) throw error;
+    }
+    const fd = await openFile(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
+    this.#unsyncedFolders.add(folderName(fileid));
+    return fd;
+  }
+
+  #release(entry: OpenDataFile): void {
+    entry.users -= 1;
+    if (entry.evicted && entry.users === 0) this.#closeDescriptor(entry);
+  }
+
+  #evictBeyondLimit(): void {
+    while (this.#open.size > OPEN_DATA_FILES_MAX) {
+      const oldest = this.#open.entries().next();
+      if (oldest.done === true) return;
+      this.#evict(oldest.value[0], oldest.value[1]);
+    }
+  }
+
+  #evict(fileid: bigint, entry: OpenDataFile): void {
+    if (this.#open.get(fileid) === entry) this.#open.delete(fileid);
+    entry.evicted = true;
+    if (entry.users === 0) this.#closeDescriptor(entry);
+  }
+
+  #closeDescriptor(entry: OpenDataFile): void {
+    const closing = entry.fd.then(
+      (fd) => closeFile(fd),
+      () => undefined, // never opened: nothing to close
+    );
+    // A failed close loses nothing: everything that had to be stable went through fdatasync.
+    const settled = closing.catch(() => undefined).finally(() => this.#closing.delete(settled));
+    this.#closing.add(settled);
+  }
+
+  async #syncFolderAsync(folder: string): Promise<void> {
+    const path = join(this.#folder, folder);
+    try {
+      const fd = await openFile(path, fsConstants.O_RDONLY);
+      try {
+        await fsync(fd);
+      } finally {
+        await closeFile(fd);
+      }
+    } catch (error) {
+      this.#unsyncedFolders.add(folder);
+      throw storageErrorFromSystem(error, `sync of data folder ${folder}`);
+    }
+  }
+}
+
+/** fsyncs a folder, so the names created in it survive a crash. */
+export function syncFolder(path: string): void {
+  const fd = fs.openSync(path, fsConstants.O_RDONLY);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

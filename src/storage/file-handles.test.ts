@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FileHandles, HANDLE_BYTES, HANDLE_CACHE_ENTRIES_MAX } from './file-handles.js';
+import type { Volume } from './types.js';
+import { HANDLE_KEY_FILE } from './volume-directory.js';
+import { newFile, ROOT, withTemporaryDirectory, withVolume } from './volume-fixture.js';
+import { createVolume, openVolume } from './volume.js';
+
+function assertBadHandle(volume: Volume, handle: Buffer, why: string): void {
+  assert.throws(() => volume.resolveHandle(handle), { code: 'bad-handle' }, why);
+}
+
+test('file handles: a handle is 45 bytes and resolves to its file', async () => {
+  // Goal: the layout of the contract (at most NFS3_FHSIZE) and the round trip.
+  await withVolume((volume) => {
+    const file = newFile(volume, ROOT, volume.rootFileId, 'f');
+    const handle = volume.fileHandle(file);
+    assert.equal(handle.length, HANDLE_BYTES);
+    assert.equal(HANDLE_BYTES, 45);
+    assert.equal(volume.resolveHandle(handle), file);
+    assert.equal(volume.resolveHandle(volume.fileHandle(volume.rootFileId)), volume.rootFileId);
+  });
+});
+
+test('file handles: a handle from before a reopen still resolves', async () => {
+  // Goal: handles depend only on what the volume stores, so they survive restart and takeover.
+  await withTemporaryDirectory(async (parent) => {
+    const dir = join(parent, 'v');
+    await createVolume(dir, {});
+    const first = await openVolume(dir);
+    const file = newFile(first, ROOT, first.rootFileId, 'f');
+    const handle = first.fileHandle(file);
+    await first.close();
+    const second = await openVolume(dir);
+    try {
+      assert.equal(second.resolveHandle(handle), file);
+      assert.deepEqual(second.fileHandle(file), handle);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+test('file handles: an altered byte anywhere makes a bad handle', async () => {
+  // Goal: format, volume id, fileid, generation and tag are all covered by the check.
+  await withVolume((volume) => {
+    const file = newFile(volume, ROOT, volume.rootFileId, 'f');
+    const handle = volume.fileHandle(file);
+    for (const index of [0, 1, 16, 17, 24, 25, 28, 29, 44]) {
+      const altered = Buffer.from(handle);
+      altered[index] = (altered[index] ?? 0) ^ 0x01;
+      assertBadHandle(volume, altered, `byte ${index}`);
+    }
+    assert.equal(volume.resolveHandle(handle), file, 'the original still resolves');
+  });
+});
+
+test('file handles: a truncated, extended or empty handle is a bad handle', async () => {
+  // Goal: the length is checked before anything else.
+  await withVolume((volume) => {
+    const handle = volume.fileHandle(volume.rootFileId);
+    assertBadHandle(volume, handle.subarray(0, 44), 'truncated');
+    assertBadHandle(volume, Buffer.concat([handle, Buffer.alloc(1)]), 'extended');
+    assertBadHandle(volume, Buffer.alloc(0), 'empty');
+  });
+});
+
+test('file handles: a handle forged without the volume key is a bad handle', async () => {
+  // Goal: knowing the volume id, fileid and generation is not enough without the secret.
+  await withVolume((volume) => {
+    const file = newFile(volume, ROOT, volume.rootFileId, 'f');
+    const genuine = volume.fileHandle(file);
+    const forger = new FileHandles(volume.identity.id, randomBytes(32), () => genuine.readUInt32BE(25));
+    assertBadHandle(volume, forger.encode(file, genuine.readUInt32BE(25)), 'forged');
+  });
+});
+
+test('file handles: a handle of another volume is a bad handle', async () => {
+  // Goal: a handle is never resolved by a volume that did not issue it.
+  await withVolume(async (first) => {
+    await withVolume((second) => {
+      const handle = second.fileHandle(second.rootFileId);
+      assertBadHandle(first, handle, 'other volume');
+    });
+  });
+});
+
+test('file handles: the handle of a removed file is stale, even after it was cached', async () => {
+  // Goal: removal invalidates the verified-handle cache.
+  await withVolume((volume) => {
+    const file = newFile(volume, ROOT, volume.rootFileId, 'f');
+    const handle = volume.fileHandle(file);
+    assert.equal(volume.resolveHandle(handle), file);
+    volume.remove(ROOT, volume.rootFileId, 'f');
+    assert.throws(() => volume.resolveHandle(handle), { code: 'stale' });
+    assert.throws(() => volume.getattr(file), { code: 'stale' });
+  });
+});
+
+test('file handles: a genuine handle with another generation is stale', async () => {
+  // Goal: the generation distinguishes incarnations of a fileid.
+  await withVolume(async (volume, dir) => {
+    const file = newFile(volume, ROOT, volume.rootFileId, 'f');
+    const generation = volume.fileHandle(file).readUInt32BE(25);
+    const key = await readFile(join(dir, HANDLE_KEY_FILE));
+    const issuer = new FileHandles(volume.identity.id, key, () => undefined);
+    const other = issuer.encode(file, (generation + 1) >>> 0);
+    assert.throws(() => volume.resolveHandle(other), { code: 'stale' });
+    assert.throws(() => volume.resolveHandle(issuer.encode(999_999n, 7)), { code: 'stale' }, 'no such fileid');
+  });
+});
+
+test('file handles: verified handles are cached, and the cache is bounded', () => {
+  // Goal: the hot path skips the HMAC and the lookup, and the cache forgets the least recently used.
+  let lookups = 0;
+  const handles = new FileHandles(randomBytes(16), randomBytes(32), () => {
+    lookups += 1;
+    return 0;
+  });
+  const first = handles.encode(1n, 0);
+  handles.resolve(first);
+  handles.resolve(first);
+  assert.equal(lookups, 1, 'second resolve from the cache');
+  for (let fileid = 2n; fileid <= BigInt(HANDLE_CACHE_ENTRIES_MAX) + 1n; fileid += 1n) {
+    handles.resolve(handles.encode(fileid, 0));
+  }
+  const before = lookups;
+  handles.resolve(first);
+  assert.equal(lookups, before + 1, 'the oldest entry was evicted');
+});

@@ -1,0 +1,123 @@
+// Unstable writes of a volume (RFC 1813 3.3.7, 3.3.21): data written with UNSTABLE is in the
+// data file but not synced, and the size and times it gives its file are held here, ahead of
+// the metadata store, so a stream of unstable writes costs no metadata commit. `overlay` lets
+// every reader see them at once. They reach stable storage at COMMIT (`stabilize`: data first,
+// then the size that makes it visible), at close (`stabilizeAll`), when more than
+// UNSTABLE_FILES_MAX files are waiting (the oldest is stabilized), and, metadata only, every
+// PENDING_METADATA_FLUSH_MS. A crash may lose them: that is what the write verifier reports.
+
+import type { FileData } from './file-data.js';
+import type { Inode, MetadataStore } from './metadata-store.js';
+import type { Timestamp } from './types.js';
+
+/** Files with unstable writes not yet made stable; past it, the oldest is synced. */
+export const UNSTABLE_FILES_MAX = 1024;
+/** How often sizes and times of unstable writes are written to the metadata store. */
+export const PENDING_METADATA_FLUSH_MS = 1000;
+
+/** Size and times of unstable writes, ahead of the metadata store. */
+interface PendingMetadata {
+  readonly size: bigint;
+  readonly mtime: Timestamp;
+  readonly ctime: Timestamp;
+}
+
+export class UnstableWrites {
+  readonly #store: MetadataStore;
+  readonly #data: FileData;
+  readonly #pending = new Map<bigint, PendingMetadata>();
+  /** Files with data written unstable and not yet synced, oldest first. */
+  readonly #dirty = new Set<bigint>();
+  readonly #flushTimer: NodeJS.Timeout;
+
+  constructor(store: MetadataStore, data: FileData) {
+    this.#store = store;
+    this.#data = data;
+    this.#flushTimer = setInterval(() => this.#flushQuietly(), PENDING_METADATA_FLUSH_MS);
+    this.#flushTimer.unref();
+  }
+
+  /** The inode as the unstable writes left it. */
+  overlay(inode: Inode): Inode {
+    const pending = this.#pending.get(inode.fileid);
+    if (pending === undefined) return inode;
+    return { ...inode, size: pending.size, mtime: pending.mtime, ctime: pending.ctime };
+  }
+
+  /** Records a write whose data is in the data file, not yet synced. */
+  wrote(fileid: bigint, size: bigint, now: Timestamp): void {
+    this.#pending.set(fileid, { size, mtime: now, ctime: now });
+    this.#dirty.add(fileid);
+  }
+
+  /** The store now holds the inode as `overlay` showed it (a metadata operation saved it). */
+  saved(fileid: bigint): void {
+    this.#pending.delete(fileid);
+  }
+
+  /** The inode is gone: nothing of it is to be made stable. */
+  forget(fileid: bigint): void {
+    this.#pending.delete(fileid);
+    this.#dirty.delete(fileid);
+  }
+
+  /** Syncs the file's data, then commits its size and times. */
+  async stabilize(fileid: bigint): Promise<void> {
+    if (this.#dirty.delete(fileid)) {
+      try {
+        await this.#data.sync(fileid);
+      } catch (error) {
+        this.#dirty.add(fileid);
+        throw error;
+      }
+    }
+    this.#flush([fileid]);
+  }
+
+  /** Keeps the files waiting for a sync at UNSTABLE_FILES_MAX by syncing the oldest. */
+  async bound(): Promise<void> {
+    while (this.#dirty.size > UNSTABLE_FILES_MAX) {
+      const oldest = this.#dirty.values().next();
+      if (oldest.done === true) return;
+      await this.stabilize(oldest.value);
+    }
+  }
+
+  /** Stabilizes everything and stops the timer (at close); throws the first failure. */
+  async stabilizeAll(): Promise<void> {
+    clearInterval(this.#flushTimer);
+    let failure: unknown;
+    for (const fileid of [...this.#dirty]) {
+      try {
+        await this.#data.sync(fileid);
+        this.#dirty.delete(fileid);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    this.#flush([...this.#pending.keys()]);
+    if (failure !== undefined) throw failure;
+  }
+
+  #flush(fileids: readonly bigint[]): void {
+    const flushed: bigint[] = [];
+    this.#store.transaction(() => {
+      for (const fileid of fileids) {
+        const pending = this.#pending.get(fileid);
+        if (pending === undefined) continue;
+        this.#store.updateSizeAndTimes(fileid, pending.size, pending.mtime, pending.ctime);
+        flushed.push(fileid);
+      }
+    });
+    for (const fileid of flushed) this.#pending.delete(fileid);
+  }
+
+  #flushQuietly(): void {
+    if (this.#pending.size === 0) return;
+    try {
+      this.#flush([...this.#pending.keys()]);
+    } catch {
+      // The metadata stays pending in memory; commit or close reports the failure.
+    }
+  }
+}

@@ -1,0 +1,611 @@
+// A volume stored in a directory: the `Volume` of types.ts over a metadata store (inodes and
+// directory entries), data files and file handles. Every namespace operation is one metadata
+// transaction, committed with synchronous = FULL before it returns (RFC 1813: metadata
+// operations are stable before the reply). Permission and error rules are Linux's, as knfsd
+// applies them. Data durability follows RFC 1813 3.3.7 and 3.3.21: see `write` and `commit`.
+// `openVolume` builds a DirectoryVolume on an opened volume directory (volume-directory.ts).
+
+import { randomBytes } from 'node:crypto';
+import { promises as fsPromises } from 'node:fs';
+import { changedInode, FILE_SIZE_MAX, initialAttributes } from './attribute-changes.js';
+import { checkName, checkSymlinkTarget, isDotName } from './entry-names.js';
+import type { FileData } from './file-data.js';
+import type { FileHandles } from './file-handles.js';
+import {
+  META_KEYS,
+  storageErrorFromDatabase,
+  VOLUME_STATE_CLEAN,
+  type Inode,
+  type MetadataStore,
+  type NewInode,
+} from './metadata-store.js';
+import {
+  checkReparent,
+  checkReplace,
+  LINK_COUNT_MAX,
+  requireEntryChanges,
+  requireSearch,
+  requireUnlinkable,
+} from './namespace-rules.js';
+import { isOwner, isRoot, modeAfterWrite, permits } from './permissions.js';
+import { systemNow } from './system-clock.js';
+import {
+  StorageError,
+  type Attributes,
+  type Caller,
+  type CreateHow,
+  type DeviceNumber,
+  type DirectoryEntry,
+  type DirectoryPage,
+  type FileSystemStats,
+  type FileType,
+  type SetAttributes,
+  type Stability,
+  type Timestamp,
+  type Volume,
+  type VolumeIdentity,
+} from './types.js';
+import { UnstableWrites } from './unstable-writes.js';
+import { openVolumeDirectory, type OpenedVolumeDirectory } from './volume-directory.js';
+
+export { createVolume } from './volume-directory.js';
+export { NAME_BYTES_MAX, SYMLINK_TARGET_BYTES_MAX } from './entry-names.js';
+export { FILE_SIZE_MAX } from './attribute-changes.js';
+export { LINK_COUNT_MAX } from './namespace-rules.js';
+
+/** The most entries one readdir returns, whatever the caller asks. */
+export const READDIR_ENTRIES_MAX = 4096;
+/** The most bytes one read returns (RFC 1813 3.3.6: a read may be short). */
+export const READ_BYTES_MAX = 1_048_576;
+/** Cookies 1 and 2 are left to the NFS layer's '.' and '..'; 0 means "from the start". */
+export const COOKIE_OFFSET = 2n;
+
+const DIRECTORY_SIZE = 4096n;
+const BLOCK_BYTES = 4096n;
+const INT64_MAX = 2n ** 63n - 1n;
+const EXCLUSIVE_VERIFIER_BYTES = 8;
+
+/** Opens the volume in `dir` (see `openVolumeDirectory` for the write verifier). */
+export async function openVolume(dir: string, options: { now?: () => Timestamp } = {}): Promise<Volume> {
+  return new DirectoryVolume(await openVolumeDirectory(dir), options.now ?? systemNow);
+}
+
+/** The inode changes of one transaction; cleanup of deleted inodes runs after the commit. */
+interface Batch {
+  insert(inode: NewInode): bigint;
+  save(inode: Inode): void;
+  delete(inode: Inode): void;
+}
+
+function usedBytes(inode: Inode): bigint {
+  if (inode.type === 'dir') return DIRECTORY_SIZE;
+  if (inode.type !== 'reg') return 0n;
+  return ((inode.size + BLOCK_BYTES - 1n) / BLOCK_BYTES) * BLOCK_BYTES;
+}
+
+function randomGeneration(): number {
+  return randomBytes(4).readUInt32BE(0);
+}
+
+function maxBigint(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+export class DirectoryVolume implements Volume {
+  readonly identity: VolumeIdentity;
+  readonly rootFileId: bigint;
+  readonly writeVerifier: Buffer;
+  readonly #directory: string;
+  readonly #store: MetadataStore;
+  readonly #handles: FileHandles;
+  readonly #data: FileData;
+  readonly #now: () => Timestamp;
+  readonly #unstable: UnstableWrites;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(opened: OpenedVolumeDirectory, now: () => Timestamp) {
+    this.identity = opened.identity;
+    this.rootFileId = opened.rootFileId;
+    this.writeVerifier = opened.writeVerifier;
+    this.#directory = opened.directory;
+    this.#store = opened.store;
+    this.#handles = opened.handles;
+    this.#data = opened.data;
+    this.#now = now;
+    this.#unstable = new UnstableWrites(opened.store, opened.data);
+  }
+
+  fileHandle(fileid: bigint): Buffer {
+    const inode = this.#inode(fileid);
+    return this.#handles.encode(inode.fileid, inode.generation);
+  }
+
+  resolveHandle(handle: Buffer): bigint {
+    this.#assertOpen();
+    return this.#handles.resolve(handle);
+  }
+
+  getattr(fileid: bigint): Attributes {
+    return this.#attributes(this.#inode(fileid));
+  }
+
+  setattr(caller: Caller, fileid: bigint, changes: SetAttributes): Attributes {
+    return this.#attributes(this.#setattr(caller, this.#inode(fileid), changes));
+  }
+
+  lookup(caller: Caller, directory: bigint, name: string): bigint {
+    const parent = this.#directoryInode(directory);
+    checkName(name);
+    requireSearch(caller, parent);
+    if (name === '.') return parent.fileid;
+    if (name === '..') return parent.parent ?? parent.fileid;
+    const entry = this.#store.entry(parent.fileid, name);
+    if (entry === undefined) throw new StorageError('not-found', `no ${JSON.stringify(name)} in directory ${directory}`);
+    return entry.fileid;
+  }
+
+  readlink(_caller: Caller, fileid: bigint): string {
+    const inode = this.#inode(fileid);
+    if (inode.type !== 'lnk' || inode.target === null) {
+      throw new StorageError('invalid', `file ${fileid} is not a symbolic link`);
+    }
+    return inode.target;
+  }
+
+  read(caller: Caller, fileid: bigint, offset: bigint, count: number): Promise<{ data: Buffer; eof: boolean }> {
+    return this.#track(this.#read(caller, fileid, offset, count));
+  }
+
+  /**
+   * RFC 1813 3.3.7. 'unstable': the data is written but not synced, and the new size and times
+   * stay in memory (getattr sees them) until commit, close or the next flush. 'data-sync' and
+   * 'file-sync': fdatasync of the data, then the size and times committed: both reach
+   * 'file-sync', which is what is returned.
+   */
+  write(caller: Caller, fileid: bigint, offset: bigint, data: Buffer, stability: Stability): Promise<Stability> {
+    return this.#track(this.#write(caller, fileid, offset, data, stability));
+  }
+
+  /** RFC 1813 3.3.21: syncs the file's data, then commits its pending size and times. */
+  commit(fileid: bigint): Promise<void> {
+    return this.#track(this.#commit(fileid));
+  }
+
+  create(caller: Caller, directory: bigint, name: string, how: CreateHow): bigint {
+    const parent = this.#directoryInode(directory);
+    checkName(name);
+    if (isDotName(name)) throw new StorageError('exists', `${name} always exists`);
+    requireSearch(caller, parent);
+    if (how.mode === 'exclusive' && how.verifier.length !== EXCLUSIVE_VERIFIER_BYTES) {
+      throw new StorageError('invalid', `an exclusive-create verifier has ${EXCLUSIVE_VERIFIER_BYTES} bytes`);
+    }
+    const existing = this.#store.entry(parent.fileid, name);
+    if (existing !== undefined) return this.#createExisting(caller, this.#inode(existing.fileid), how);
+    requireEntryChanges(caller, parent);
+    if (how.mode === 'exclusive') {
+      return this.#addNode(caller, parent, name, 'reg', {}, { verifier: Buffer.from(how.verifier) });
+    }
+    return this.#addNode(caller, parent, name, 'reg', how.attributes, {});
+  }
+
+  mkdir(caller: Caller, directory: bigint, name: string, attributes: SetAttributes): bigint {
+    const parent = this.#parentForNewEntry(caller, directory, name);
+    if (parent.nlink >= LINK_COUNT_MAX) {
+      throw new StorageError('too-many-links', `directory ${directory} has ${LINK_COUNT_MAX - 2} subdirectories`);
+    }
+    return this.#addNode(caller, parent, name, 'dir', attributes, {});
+  }
+
+  symlink(caller: Caller, directory: bigint, name: string, target: string, attributes: SetAttributes): bigint {
+    checkSymlinkTarget(target);
+    const parent = this.#parentForNewEntry(caller, directory, name);
+    return this.#addNode(caller, parent, name, 'lnk', attributes, { target });
+  }
+
+  mknod(
+    caller: Caller,
+    directory: bigint,
+    name: string,
+    type: 'blk' | 'chr' | 'sock' | 'fifo',
+    attributes: SetAttributes,
+    rdev: DeviceNumber,
+  ): bigint {
+    const parent = this.#parentForNewEntry(caller, directory, name);
+    const isDevice = type === 'blk' || type === 'chr';
+    // Linux vfs_mknod: device nodes need CAP_MKNOD.
+    if (isDevice && !isRoot(caller)) throw new StorageError('perm', 'only root may make device nodes');
+    return this.#addNode(caller, parent, name, type, attributes, isDevice ? { rdev } : {});
+  }
+
+  remove(caller: Caller, directory: bigint, name: string): void {
+    const parent = this.#directoryInode(directory);
+    checkName(name);
+    if (isDotName(name)) throw new StorageError('is-dir', `${name} is a directory`);
+    const { entry, victim } = this.#entryToUnlink(caller, parent, name);
+    if (victim.type === 'dir') throw new StorageError('is-dir', `${JSON.stringify(name)} is a directory: use rmdir`);
+    const now = this.#now();
+    this.#apply((batch) => {
+      this.#store.deleteEntry(entry.id);
+      this.#dropLink(batch, victim, now);
+      batch.save({ ...parent, mtime: now, ctime: now });
+    });
+  }
+
+  rmdir(caller: Caller, directory: bigint, name: string): void {
+    const parent = this.#directoryInode(directory);
+    checkName(name);
+    // Linux rmdir: EINVAL for '.', ENOTEMPTY for '..'.
+    if (name === '.') throw new StorageError('invalid', "cannot remove '.'");
+    if (name === '..') throw new StorageError('not-empty', "cannot remove '..'");
+    const { entry, victim } = this.#entryToUnlink(caller, parent, name);
+    if (victim.type !== 'dir') throw new StorageError('not-dir', `${JSON.stringify(name)} is not a directory`);
+    if (this.#store.hasEntries(victim.fileid)) {
+      throw new StorageError('not-empty', `directory ${JSON.stringify(name)} is not empty`);
+    }
+    const now = this.#now();
+    this.#apply((batch) => {
+      this.#store.deleteEntry(entry.id);
+      batch.delete(victim);
+      batch.save({ ...parent, nlink: parent.nlink - 1, mtime: now, ctime: now });
+    });
+  }
+
+  rename(caller: Caller, fromDirectory: bigint, fromName: string, toDirectory: bigint, toName: string): void {
+    const from = this.#directoryInode(fromDirectory);
+    const to = this.#directoryInode(toDirectory);
+    checkName(fromName);
+    checkName(toName);
+    if (isDotName(fromName) || isDotName(toName)) throw new StorageError('invalid', "cannot rename '.' or '..'");
+    const { entry: source, victim: moved } = this.#entryToUnlink(caller, from, fromName);
+    requireSearch(caller, to);
+    requireEntryChanges(caller, to);
+    const target = this.#store.entry(to.fileid, toName);
+    // POSIX: when both names are links to the same file, rename does nothing.
+    if (target !== undefined && target.fileid === moved.fileid) return;
+    const replaced = target === undefined ? undefined : this.#inode(target.fileid);
+    if (replaced !== undefined) {
+      checkReplace(caller, to, moved, replaced, !this.#store.hasEntries(replaced.fileid));
+    }
+    const reparent = moved.type === 'dir' && from.fileid !== to.fileid;
+    if (reparent) checkReparent(caller, moved, to, replaced, (fileid) => this.#store.inode(fileid));
+    const now = this.#now();
+    this.#apply((batch) => {
+      if (target !== undefined && replaced !== undefined) {
+        this.#store.deleteEntry(target.id);
+        if (replaced.type === 'dir') batch.delete(replaced);
+        else this.#dropLink(batch, replaced, now);
+      }
+      this.#store.moveEntry(source.id, to.fileid, toName);
+      // A directory's '..' counts as a link of its parent.
+      const fromLinks = reparent ? -1 : 0;
+      const toLinks = (reparent ? 1 : 0) + (replaced?.type === 'dir' ? -1 : 0);
+      if (from.fileid === to.fileid) {
+        batch.save({ ...from, nlink: from.nlink + toLinks, mtime: now, ctime: now });
+      } else {
+        batch.save({ ...from, nlink: from.nlink + fromLinks, mtime: now, ctime: now });
+        batch.save({ ...to, nlink: to.nlink + toLinks, mtime: now, ctime: now });
+      }
+      batch.save({ ...moved, parent: reparent ? to.fileid : moved.parent, ctime: now });
+    });
+  }
+
+  link(caller: Caller, fileid: bigint, directory: bigint, name: string): void {
+    const inode = this.#inode(fileid);
+    // RFC 1813 3.3.15 allows NFS3ERR_ISDIR for a link to a directory.
+    if (inode.type === 'dir') throw new StorageError('is-dir', `file ${fileid} is a directory: no hard links`);
+    const parent = this.#parentForNewEntry(caller, directory, name);
+    if (inode.nlink >= LINK_COUNT_MAX) {
+      throw new StorageError('too-many-links', `file ${fileid} has ${LINK_COUNT_MAX} links`);
+    }
+    const now = this.#now();
+    this.#apply((batch) => {
+      this.#store.insertEntry(parent.fileid, name, inode.fileid);
+      batch.save({ ...inode, nlink: inode.nlink + 1, ctime: now });
+      batch.save({ ...parent, mtime: now, ctime: now });
+    });
+  }
+
+  readdir(
+    caller: Caller,
+    directory: bigint,
+    cookie: bigint,
+    maxEntries: number,
+    withAttributes: boolean,
+  ): DirectoryPage {
+    const parent = this.#directoryInode(directory);
+    if (!permits(caller, parent).read) {
+      throw new StorageError('access', `no read permission on directory ${directory}`);
+    }
+    const limit = Math.max(1, Math.min(Math.floor(maxEntries) || 1, READDIR_ENTRIES_MAX));
+    // Cookies are entry row ids + COOKIE_OFFSET: a cookie of a deleted entry continues after it.
+    const afterId = cookie <= COOKIE_OFFSET ? 0n : cookie - COOKIE_OFFSET;
+    if (afterId > INT64_MAX) return { entries: [], eof: true };
+    let entries: DirectoryEntry[];
+    let fetched: number;
+    if (withAttributes) {
+      const rows = this.#store.entriesWithInodes(parent.fileid, afterId, limit + 1);
+      fetched = rows.length;
+      entries = rows.slice(0, limit).map((row) => ({
+        cookie: row.id + COOKIE_OFFSET,
+        name: row.name,
+        fileid: row.fileid,
+        attributes: this.#attributes(this.#unstable.overlay(row.inode)),
+      }));
+    } else {
+      const rows = this.#store.entries(parent.fileid, afterId, limit + 1);
+      fetched = rows.length;
+      entries = rows.slice(0, limit).map((row) => ({ cookie: row.id + COOKIE_OFFSET, name: row.name, fileid: row.fileid }));
+    }
+    return { entries, eof: fetched <= limit };
+  }
+
+  cookieVerifier(directory: bigint): Buffer {
+    const inode = this.#directoryInode(directory);
+    return this.#handles.cookieVerifier(inode.fileid, inode.generation);
+  }
+
+  async fsstat(): Promise<FileSystemStats> {
+    this.#assertOpen();
+    const stats = await fsPromises.statfs(this.#directory, { bigint: true });
+    return {
+      totalBytes: stats.bsize * stats.blocks,
+      freeBytes: stats.bsize * stats.bfree,
+      availableBytes: stats.bsize * stats.bavail,
+      totalFiles: stats.files,
+      freeFiles: stats.ffree,
+      availableFiles: stats.ffree,
+    };
+  }
+
+  /**
+   * Waits for operations in progress, syncs every file with unstable data, commits pending
+   * metadata and marks the volume clean, so the next open keeps the write verifier. If any
+   * sync fails the volume is not marked clean: the next open then changes the verifier, and
+   * clients resend what they have not seen committed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
+    let failure: unknown;
+    try {
+      await this.#unstable.stabilizeAll();
+      this.#store.setMeta(META_KEYS.state, Buffer.from(VOLUME_STATE_CLEAN));
+    } catch (error) {
+      failure = storageErrorFromDatabase(error);
+    }
+    await this.#data.close();
+    this.#store.close();
+    if (failure !== undefined) throw failure;
+  }
+
+  async #read(caller: Caller, fileid: bigint, offset: bigint, count: number): Promise<{ data: Buffer; eof: boolean }> {
+    const inode = this.#regularFile(fileid);
+    // knfsd: the owner may read whatever the mode says (open-then-read of a 0200 file it made),
+    // and so may anyone who may execute it (NFSD_MAY_READ_IF_EXEC: clients read to execute).
+    const permission = permits(caller, inode);
+    if (!isOwner(caller, inode) && !permission.read && !permission.execute) {
+      throw new StorageError('access', `no read permission on file ${fileid}`);
+    }
+    if (offset < 0n || offset >= inode.size) return { data: Buffer.alloc(0), eof: true };
+    const wanted = BigInt(Math.max(0, Math.min(Math.floor(count), READ_BYTES_MAX)));
+    const remaining = inode.size - offset;
+    const length = Number(wanted < remaining ? wanted : remaining);
+    const data = await this.#data.read(fileid, offset, length);
+    return { data, eof: offset + BigInt(length) >= inode.size };
+  }
+
+  async #write(
+    caller: Caller,
+    fileid: bigint,
+    offset: bigint,
+    data: Buffer,
+    stability: Stability,
+  ): Promise<Stability> {
+    const inode = this.#regularFile(fileid);
+    // knfsd (NFSD_MAY_OWNER_OVERRIDE): the owner may write to its file whatever the mode says;
+    // clients rely on it for open(O_CREAT | O_WRONLY, 0444) followed by write.
+    if (!isOwner(caller, inode) && !permits(caller, inode).write) {
+      throw new StorageError('access', `no write permission on file ${fileid}`);
+    }
+    const end = offset + BigInt(data.length);
+    if (offset < 0n || end > FILE_SIZE_MAX) {
+      throw new StorageError('too-big', `a write to ${end} is beyond the largest file size ${FILE_SIZE_MAX}`);
+    }
+    const mode = modeAfterWrite(caller, inode.mode);
+    if (mode !== inode.mode) {
+      const now = this.#now();
+      this.#apply((batch) => batch.save({ ...inode, mode, ctime: now }));
+    }
+    if (data.length > 0) {
+      await this.#data.write(fileid, offset, data);
+      const stored = this.#store.inode(fileid);
+      if (stored === undefined) {
+        // Removed while the data was written: the write went to a file that no longer exists.
+        this.#data.discard(fileid);
+        return stability === 'unstable' ? 'unstable' : 'file-sync';
+      }
+      const current = this.#unstable.overlay(stored);
+      this.#unstable.wrote(fileid, maxBigint(current.size, end), this.#now());
+    }
+    if (stability === 'unstable') {
+      await this.#unstable.bound();
+      return 'unstable';
+    }
+    await this.#unstable.stabilize(fileid);
+    return 'file-sync';
+  }
+
+  async #commit(fileid: bigint): Promise<void> {
+    this.#inode(fileid);
+    await this.#unstable.stabilize(fileid);
+  }
+
+  #setattr(caller: Caller, inode: Inode, changes: SetAttributes): Inode {
+    const updated = changedInode(caller, inode, changes, this.#now());
+    // The shrink is stable before the metadata says so (see FileData.truncate).
+    if (updated.size < inode.size) this.#data.truncate(inode.fileid, updated.size);
+    this.#apply((batch) => batch.save(updated));
+    return updated;
+  }
+
+  /** CREATE of a name that exists (RFC 1813 3.3.8). */
+  #createExisting(caller: Caller, existing: Inode, how: CreateHow): bigint {
+    if (how.mode === 'guarded') throw new StorageError('exists', `file ${existing.fileid} exists`);
+    if (how.mode === 'exclusive') {
+      // The same verifier: a retransmission of the create that made this file.
+      if (existing.type === 'reg' && existing.verifier?.equals(how.verifier) === true) return existing.fileid;
+      throw new StorageError('exists', `file ${existing.fileid} exists`);
+    }
+    if (existing.type !== 'reg') throw new StorageError('exists', `file ${existing.fileid} exists and is not a regular file`);
+    // knfsd (nfsd3_create_file): UNCHECKED on an existing file applies the size only, as
+    // open(O_CREAT | O_TRUNC) would; the mode of an existing file is not the creator's to set.
+    if (how.attributes.size !== undefined) this.#setattr(caller, existing, { size: how.attributes.size });
+    return existing.fileid;
+  }
+
+  #addNode(
+    caller: Caller,
+    parent: Inode,
+    name: string,
+    type: FileType,
+    attributes: SetAttributes,
+    extra: { readonly verifier?: Buffer; readonly target?: string; readonly rdev?: DeviceNumber },
+  ): bigint {
+    const now = this.#now();
+    const initial = initialAttributes(caller, parent, type, attributes, now);
+    const isDirectory = type === 'dir';
+    let size = initial.size;
+    if (isDirectory) size = DIRECTORY_SIZE;
+    if (extra.target !== undefined) size = BigInt(extra.target.length);
+    return this.#apply((batch) => {
+      const fileid = batch.insert({
+        ...initial,
+        generation: randomGeneration(),
+        type,
+        nlink: isDirectory ? 2 : 1,
+        size,
+        rdev: extra.rdev ?? { major: 0, minor: 0 },
+        parent: isDirectory ? parent.fileid : null,
+        target: extra.target ?? null,
+        verifier: extra.verifier ?? null,
+      });
+      this.#store.insertEntry(parent.fileid, name, fileid);
+      batch.save({ ...parent, nlink: parent.nlink + (isDirectory ? 1 : 0), mtime: now, ctime: now });
+      return fileid;
+    });
+  }
+
+  /** One link fewer; at none, the inode goes (and with it its data and its handle). */
+  #dropLink(batch: Batch, inode: Inode, now: Timestamp): void {
+    if (inode.nlink <= 1) batch.delete(inode);
+    else batch.save({ ...inode, nlink: inode.nlink - 1, ctime: now });
+  }
+
+  /** The checks of REMOVE, RMDIR and the source of RENAME, in Linux's order. */
+  #entryToUnlink(caller: Caller, parent: Inode, name: string): { entry: { id: bigint }; victim: Inode } {
+    requireSearch(caller, parent);
+    const entry = this.#store.entry(parent.fileid, name);
+    if (entry === undefined) throw new StorageError('not-found', `no ${JSON.stringify(name)} in directory ${parent.fileid}`);
+    requireEntryChanges(caller, parent);
+    const victim = this.#inode(entry.fileid);
+    requireUnlinkable(caller, parent, victim);
+    return { entry, victim };
+  }
+
+  /** The directory a new entry `name` goes into, after the checks every creation shares. */
+  #parentForNewEntry(caller: Caller, directory: bigint, name: string): Inode {
+    const parent = this.#directoryInode(directory);
+    checkName(name);
+    if (isDotName(name)) throw new StorageError('exists', `${name} always exists`);
+    requireSearch(caller, parent);
+    if (this.#store.entry(parent.fileid, name) !== undefined) {
+      throw new StorageError('exists', `${JSON.stringify(name)} exists in directory ${directory}`);
+    }
+    requireEntryChanges(caller, parent);
+    return parent;
+  }
+
+  /** Runs `work` as one durable transaction, then forgets what it deleted. */
+  #apply<T>(work: (batch: Batch) => T): T {
+    const saved: bigint[] = [];
+    const deleted: Inode[] = [];
+    const batch: Batch = {
+      insert: (inode) => this.#store.insertInode(inode),
+      save: (inode) => {
+        this.#store.updateInode(inode);
+        saved.push(inode.fileid);
+      },
+      delete: (inode) => {
+        this.#store.deleteInode(inode.fileid);
+        deleted.push(inode);
+      },
+    };
+    let result: T;
+    try {
+      result = this.#store.transaction(() => work(batch));
+    } catch (error) {
+      throw storageErrorFromDatabase(error);
+    }
+    // A saved inode carried its pending size and times into the store.
+    for (const fileid of saved) this.#unstable.saved(fileid);
+    for (const inode of deleted) {
+      this.#handles.forget(inode.fileid, inode.generation);
+      this.#unstable.forget(inode.fileid);
+      if (inode.type === 'reg') this.#data.discard(inode.fileid);
+    }
+    return result;
+  }
+
+  #inode(fileid: bigint): Inode {
+    this.#assertOpen();
+    const stored = this.#store.inode(fileid);
+    if (stored === undefined) throw new StorageError('stale', `file ${fileid} does not exist`);
+    return this.#unstable.overlay(stored);
+  }
+
+  #directoryInode(fileid: bigint): Inode {
+    const inode = this.#inode(fileid);
+    if (inode.type !== 'dir') throw new StorageError('not-dir', `file ${fileid} is not a directory`);
+    return inode;
+  }
+
+  #regularFile(fileid: bigint): Inode {
+    const inode = this.#inode(fileid);
+    if (inode.type === 'dir') throw new StorageError('is-dir', `file ${fileid} is a directory`);
+    if (inode.type !== 'reg') throw new StorageError('invalid', `file ${fileid} is not a regular file`);
+    return inode;
+  }
+
+  #attributes(inode: Inode): Attributes {
+    return {
+      type: inode.type,
+      mode: inode.mode,
+      nlink: inode.nlink,
+      uid: inode.uid,
+      gid: inode.gid,
+      size: inode.size,
+      used: usedBytes(inode),
+      rdev: inode.rdev,
+      fsid: this.identity.fsid,
+      fileid: inode.fileid,
+      atime: inode.atime,
+      mtime: inode.mtime,
+      ctime: inode.ctime,
+    };
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#inFlight.add(operation);
+    const forget = (): void => {
+      this.#inFlight.delete(operation);
+    };
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('volume: used after close');
+  }
+}
