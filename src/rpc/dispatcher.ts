@@ -43,6 +43,24 @@ export class Dispatcher {
 
   /** The reply to one record, as chunks to write, or undefined when nothing is to be sent. */
   async dispatch(record: Buffer, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
+    const requestId = `${connection.id}.${++this.#calls}`;
+    if (!this.#log.isLevelEnabled('debug')) return this.#dispatch(record, connection, requestId);
+    const started = process.hrtime.bigint();
+    const reply = await this.#dispatch(record, connection, requestId);
+    this.#log.debug(
+      {
+        req: requestId,
+        client: `${connection.client.address}:${connection.client.port}`,
+        ...(record.length >= 24 && { xid: record.readUInt32BE(0), prog: record.readUInt32BE(12), vers: record.readUInt32BE(16), proc: record.readUInt32BE(20) }),
+        replyBytes: reply?.reduce((sum, chunk) => sum + chunk.length, 0) ?? 'dropped',
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'call',
+    );
+    return reply;
+  }
+
+  async #dispatch(record: Buffer, connection: ConnectionInfo, requestId: string): Promise<Buffer[] | undefined> {
     const parsed = parseCall(record);
     switch (parsed.kind) {
       case 'drop':
@@ -67,7 +85,6 @@ export class Dispatcher {
     const row = rows[header.procedure];
     if (row === undefined) return [acceptedErrorReply(xid, accept_stat.PROC_UNAVAIL)];
 
-    const requestId = `${connection.id}.${++this.#calls}`;
     const context: CallContext = {
       header,
       client: connection.client,

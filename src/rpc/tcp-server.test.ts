@@ -18,7 +18,7 @@ import { Dispatcher } from './dispatcher.js';
 import { DuplicateRequestCache } from './duplicate-request-cache.js';
 import { procedure, type Program } from './program.js';
 import { recordHeader } from './record-marking.js';
-import { RpcTcpServer } from './tcp-server.js';
+import { InFlightBudget, RpcTcpServer } from './tcp-server.js';
 
 const DEADLINE_MS = 5000;
 const SLOW_PROGRAM = 400_001;
@@ -239,4 +239,22 @@ test('tcp server: close({ reset: true }) resets idle connections', async (t) => 
   await withDeadline(server.close({ reset: true }), 'close with reset');
   await withDeadline(client.closed, 'the client connection to close');
   assert.ok(client.events.includes('error ECONNRESET'), `events: ${client.events.join(', ')}`);
+});
+
+test('tcp server: the in-flight budget is exhausted past its bytes and wakes watchers when bytes come back', () => {
+  // Goal: the server-wide bound on call bytes pauses readers and resumes them, never sticks.
+  const budget = new InFlightBudget(1000);
+  let wakes = 0;
+  const unwatch = budget.watch(() => wakes++);
+  budget.take(600);
+  assert.equal(budget.exhausted, false);
+  budget.take(600);
+  assert.equal(budget.exhausted, true, 'over 1000 bytes in flight');
+  budget.give(600);
+  assert.equal(budget.exhausted, false);
+  assert.equal(wakes, 1, 'a watcher is woken once the budget has room again');
+  unwatch();
+  budget.take(2000);
+  budget.give(2000);
+  assert.equal(wakes, 1, 'an unwatched connection is not woken');
 });

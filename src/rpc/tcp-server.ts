@@ -2,8 +2,10 @@
 // records (record marking), dispatches each record and writes the replies. Layer: rpc.
 //
 // Limits, each a named constant: the size of one record, the calls in progress on one
-// connection (past it the socket is paused, so a client that floods us is slowed by TCP flow
-// control, not buffered), and the number of connections. Replies are written as they
+// connection and the bytes of calls in progress on the whole server (past either, reading
+// pauses, so a client that floods us is slowed by TCP flow control, not buffered), and the
+// number of connections. Worst case held in memory: CONNECTIONS_MAX partial records of
+// RECORD_BYTES_MAX plus CALL_BYTES_IN_FLIGHT_MAX of whole calls. Replies are written as they
 // complete (RPC over TCP allows any order); writes within one turn of the event loop are
 // gathered into one system call with cork/uncork.
 
@@ -16,6 +18,38 @@ import type { ConnectionInfo, Dispatcher } from './dispatcher.js';
 export const RECORD_BYTES_MAX = 1024 * 1024 + 64 * 1024;
 export const CALLS_IN_FLIGHT_PER_CONNECTION_MAX = 64;
 export const CONNECTIONS_MAX = 1024;
+/** Bytes of calls being executed, server-wide; one call is always admitted. */
+export const CALL_BYTES_IN_FLIGHT_MAX = 256 * 1024 * 1024;
+
+/** The server-wide budget of call bytes in flight, shared by all connections. */
+export class InFlightBudget {
+  readonly #bytesMax: number;
+  #bytes = 0;
+  readonly #waiting = new Set<() => void>();
+
+  constructor(bytesMax = CALL_BYTES_IN_FLIGHT_MAX) {
+    this.#bytesMax = bytesMax;
+  }
+
+  get exhausted(): boolean {
+    return this.#bytes > this.#bytesMax;
+  }
+
+  take(bytes: number): void {
+    this.#bytes += bytes;
+  }
+
+  give(bytes: number): void {
+    this.#bytes -= bytes;
+    if (!this.exhausted) for (const wake of this.#waiting) wake();
+  }
+
+  /** Calls `wake` whenever bytes are given back, until the returned function is called. */
+  watch(wake: () => void): () => void {
+    this.#waiting.add(wake);
+    return () => this.#waiting.delete(wake);
+  }
+}
 
 let nextConnectionId = 1;
 
@@ -24,15 +58,19 @@ class Connection {
   readonly #socket: net.Socket;
   readonly #dispatcher: Dispatcher;
   readonly #log: Logger;
+  readonly #budget: InFlightBudget;
   readonly #decoder = new RecordDecoder(RECORD_BYTES_MAX);
   #inFlight = 0;
+  #paused = false;
+  #reading = true;
   #corked = false;
   #closed = false;
   readonly #idle: (() => void)[] = [];
 
-  constructor(socket: net.Socket, dispatcher: Dispatcher, log: Logger) {
+  constructor(socket: net.Socket, dispatcher: Dispatcher, log: Logger, budget: InFlightBudget) {
     this.#socket = socket;
     this.#dispatcher = dispatcher;
+    this.#budget = budget;
     this.info = {
       id: nextConnectionId++,
       client: { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 },
@@ -42,8 +80,10 @@ class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'));
+    const unwatch = budget.watch(() => this.#flow());
     socket.on('close', () => {
       this.#closed = true;
+      unwatch();
       this.#log.debug('connection closed');
     });
   }
@@ -67,7 +107,8 @@ class Connection {
 
   #call(record: Buffer): void {
     this.#inFlight++;
-    if (this.#inFlight >= CALLS_IN_FLIGHT_PER_CONNECTION_MAX) this.#socket.pause();
+    this.#budget.take(record.length);
+    this.#flow();
     this.#dispatcher
       .dispatch(record, this.info)
       .then(
@@ -82,9 +123,19 @@ class Connection {
       )
       .finally(() => {
         this.#inFlight--;
-        if (this.#inFlight === CALLS_IN_FLIGHT_PER_CONNECTION_MAX - 1 && !this.#closed) this.#socket.resume();
+        this.#budget.give(record.length);
+        this.#flow();
         if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
       });
+  }
+
+  /** Pauses reading while this connection or the server has too much in flight; resumes after. */
+  #flow(): void {
+    const pause = this.#inFlight >= CALLS_IN_FLIGHT_PER_CONNECTION_MAX || this.#budget.exhausted;
+    if (pause === this.#paused || this.#closed || !this.#reading) return;
+    this.#paused = pause;
+    if (pause) this.#socket.pause();
+    else this.#socket.resume();
   }
 
   #send(chunks: Buffer[]): void {
@@ -111,6 +162,7 @@ class Connection {
 
   /** Stops reading new calls (calls in progress still get their replies). */
   stopReading(): void {
+    this.#reading = false;
     this.#socket.pause();
     this.#socket.removeAllListeners('data');
   }
@@ -137,6 +189,7 @@ export class RpcTcpServer {
   readonly #options: RpcTcpServerOptions;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
+  readonly #budget = new InFlightBudget();
 
   constructor(options: RpcTcpServerOptions) {
     this.#options = options;
@@ -145,7 +198,7 @@ export class RpcTcpServer {
   }
 
   #accept(socket: net.Socket): void {
-    const connection = new Connection(socket, this.#options.dispatcher, this.#options.log);
+    const connection = new Connection(socket, this.#options.dispatcher, this.#options.log, this.#budget);
     this.#connections.add(connection);
     socket.on('close', () => this.#connections.delete(connection));
   }
