@@ -1,7 +1,9 @@
 // XdrWriter: encodes XDR (RFC 4506), big-endian, into a list of buffers.
 // Layer: xdr (knows no RPC). Small values go into a growing scratch buffer; a large payload (a
 // READ reply's data) is spliced in by reference with `payload()`, so it is never copied before
-// the socket write. `finish()` returns the chunks, ready for a gathered write.
+// the socket write. `finish()` returns the chunks, ready for a gathered write. Numbers are
+// written through a DataView: several times cheaper than Buffer's writeUInt32BE and
+// writeBigUInt64BE (measured in bench/codec.ts), and DataView is big-endian by default.
 
 import { padding } from './reader.js';
 
@@ -13,12 +15,14 @@ const PAYLOAD_BY_REFERENCE_BYTES = 1024;
 export class XdrWriter {
   #chunks: Buffer[] = [];
   #scratch: Buffer;
+  #view: DataView;
   #start = 0;
   #offset = 0;
   #length = 0;
 
   constructor(initialBytes = CHUNK_BYTES_INITIAL) {
     this.#scratch = Buffer.allocUnsafe(initialBytes);
+    this.#view = viewOf(this.#scratch);
   }
 
   /** Total bytes written so far. */
@@ -28,13 +32,14 @@ export class XdrWriter {
 
   /**
    * Room for `bytes` in the scratch buffer, at the returned offset. It may replace the scratch
-   * buffer, so callers take the offset first and only then read `this.#scratch`.
+   * buffer, so callers take the offset first and only then read `this.#scratch` or `this.#view`.
    */
   #reserve(bytes: number): number {
     if (this.#offset + bytes > this.#scratch.length) {
       this.#flushScratch();
       const size = Math.max(bytes, this.#scratch.length * 2);
       this.#scratch = Buffer.allocUnsafe(size);
+      this.#view = viewOf(this.#scratch);
       this.#start = 0;
       this.#offset = 0;
     }
@@ -53,13 +58,13 @@ export class XdrWriter {
 
   uint32(value: number): this {
     const at = this.#reserve(4);
-    this.#scratch.writeUInt32BE(value >>> 0, at);
+    this.#view.setUint32(at, value >>> 0);
     return this;
   }
 
   int32(value: number): this {
     const at = this.#reserve(4);
-    this.#scratch.writeInt32BE(value | 0, at);
+    this.#view.setInt32(at, value | 0);
     return this;
   }
 
@@ -69,13 +74,13 @@ export class XdrWriter {
 
   uint64(value: bigint): this {
     const at = this.#reserve(8);
-    this.#scratch.writeBigUInt64BE(BigInt.asUintN(64, value), at);
+    this.#view.setBigUint64(at, value); // wraps modulo 2^64, as BigInt.asUintN would
     return this;
   }
 
   int64(value: bigint): this {
     const at = this.#reserve(8);
-    this.#scratch.writeBigInt64BE(BigInt.asIntN(64, value), at);
+    this.#view.setBigInt64(at, value);
     return this;
   }
 
@@ -137,4 +142,8 @@ export class XdrWriter {
     const chunks = this.finish();
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
+}
+
+function viewOf(buffer: Buffer): DataView {
+  return new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
 }

@@ -429,6 +429,12 @@ export class NfsClient {
     return this.call(2, new nfs.Nfsv3SetattrRequest(fh(handle), sattr(attributes), new structs.Nfsv3SattrGuard(false)));
   }
 
+  /** SETATTR guarded by a ctime (RFC 1813 3.3.2: NFS3ERR_NOT_SYNC unless it is the object's). */
+  setattrGuarded(handle: Uint8Array, attributes: SetAttributes, ctime: { seconds: number; nseconds: number }): Promise<nfs.Nfsv3SetattrResponse> {
+    const guard = new structs.Nfsv3SattrGuard(true, new structs.Nfsv3Time(ctime.seconds, ctime.nseconds));
+    return this.call(2, new nfs.Nfsv3SetattrRequest(fh(handle), sattr(attributes), guard));
+  }
+
   lookup(dir: Uint8Array, name: string): Promise<nfs.Nfsv3LookupResponse> {
     return this.call(3, new nfs.Nfsv3LookupRequest(new structs.Nfsv3DirOpArgs(fh(dir), name)));
   }
@@ -474,6 +480,25 @@ export class NfsClient {
     return this.call(11, new nfs.Nfsv3MknodRequest(new structs.Nfsv3DirOpArgs(fh(dir), name), what));
   }
 
+  /** MKNOD of any ftype3; `rdev` (major, minor) goes with CHR and BLK, `attributes` with every type that takes them. */
+  mknod(
+    dir: Uint8Array,
+    name: string,
+    type: number,
+    options: { attributes?: SetAttributes; rdev?: { major: number; minor: number } } = {},
+  ): Promise<nfs.Nfsv3MknodResponse> {
+    const attributes = sattr(options.attributes ?? {});
+    const device = new structs.Nfsv3DeviceData(attributes, new structs.Nfsv3SpecData(options.rdev?.major ?? 0, options.rdev?.minor ?? 0));
+    const what = new structs.Nfsv3MknodData(
+      type as structs.Nfsv3MknodData['type'],
+      type === 4 ? device : undefined,
+      type === 3 ? device : undefined,
+      type === 6 ? attributes : undefined,
+      type === 7 ? attributes : undefined,
+    );
+    return this.call(11, new nfs.Nfsv3MknodRequest(new structs.Nfsv3DirOpArgs(fh(dir), name), what));
+  }
+
   remove(dir: Uint8Array, name: string): Promise<nfs.Nfsv3RemoveResponse> {
     return this.call(12, new nfs.Nfsv3RemoveRequest(new structs.Nfsv3DirOpArgs(fh(dir), name)));
   }
@@ -505,8 +530,16 @@ export class NfsClient {
     return this.call(17, new nfs.Nfsv3ReaddirplusRequest(fh(dir), cookie, cookieverf, dircount, maxcount));
   }
 
+  fsstat(handle: Uint8Array): Promise<nfs.Nfsv3FsstatResponse> {
+    return this.call(18, new nfs.Nfsv3FsstatRequest(fh(handle)));
+  }
+
   fsinfo(handle: Uint8Array): Promise<nfs.Nfsv3FsinfoResponse> {
     return this.call(19, new nfs.Nfsv3FsinfoRequest(fh(handle)));
+  }
+
+  pathconf(handle: Uint8Array): Promise<nfs.Nfsv3PathconfResponse> {
+    return this.call(20, new nfs.Nfsv3PathconfRequest(fh(handle)));
   }
 
   commit(handle: Uint8Array, offset = 0n, count = 0): Promise<nfs.Nfsv3CommitResponse> {
