@@ -5,9 +5,28 @@
 // holds sparse files of any size up to 2^63-1 on any backing file system. Fileids are never
 // reused, so a data file left behind by a crash can never show up in another file.
 //
-// I/O goes through Node's asynchronous fs calls so it does not block the event loop. Open
-// descriptors are kept in a bounded least-recently-used cache; a descriptor in use by an
-// operation is closed when that operation releases it.
+// Invariant: a data file holds no byte past its file's logical size (the metadata store's,
+// or the newer one of unstable writes) that a later growth of the size could show. POSIX and
+// RFC 1813 3.3.2 / 3.3.7 want the bytes between the old end and a write further out, or a
+// SETATTR that grows the size, to read as zeros. Two things keep it:
+// - A write raises the logical size before its bytes are issued (the caller's `beforeWrite`),
+//   so the size always covers every byte written or in flight, and cutting a data file to the
+//   size is safe at any moment, even with writes in flight on other descriptors.
+// - A crash breaks the first rule: unstable bytes reach the data file while the size that
+//   covered them was only in memory. So every descriptor, when it is opened (first use, or
+//   after eviction from the cache), is cut to the logical size before anyone uses it: one
+//   fstat per open, not per write; the cut (and its fdatasync) happens only after a crash.
+//   SETATTR, which opens no descriptor, cuts to the old size before growing (`truncate`).
+// Recovery does not cut every file at open: that costs one stat per file of the volume on
+// the takeover path, where the lazy cut costs nothing until a file is used.
+// Not covered: a SETATTR that shrinks a file while writes to it are in flight can leave their
+// bytes past the new size (they cannot be recalled once issued); clients flush before they
+// truncate.
+//
+// I/O goes through Node's asynchronous fs calls so it does not block the event loop, except
+// the cut on open, which is synchronous so that no write is issued between reading the size
+// and cutting to it. Open descriptors are kept in a bounded least-recently-used cache; a
+// descriptor in use by an operation is closed when that operation releases it.
 
 import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs';
@@ -64,16 +83,24 @@ function folderName(fileid: bigint): string {
   return (fileid & 0xffn).toString(16).padStart(2, '0');
 }
 
+/** The path of the data file of `fileid` in the data folder `folder`. */
+export function dataFilePath(folder: string, fileid: bigint): string {
+  return join(folder, folderName(fileid), fileid.toString(16).padStart(16, '0'));
+}
+
 export class FileData {
   readonly #folder: string;
+  /** The file's logical size as readers see it (pending unstable size included); 0 if it is gone. */
+  readonly #logicalSize: (fileid: bigint) => bigint;
   readonly #open = new Map<bigint, OpenDataFile>();
   /** Subfolders holding a data file created since their last fsync. */
   readonly #unsyncedFolders = new Set<string>();
   /** Descriptors being closed, so `close` can wait for them. */
   readonly #closing = new Set<Promise<void>>();
 
-  constructor(folder: string) {
+  constructor(folder: string, logicalSize: (fileid: bigint) => bigint) {
     this.#folder = folder;
+    this.#logicalSize = logicalSize;
   }
 
   /** Creates the data folder and its fan-out subfolders (at volume creation). */
@@ -86,7 +113,7 @@ export class FileData {
   }
 
   path(fileid: bigint): string {
-    return join(this.#folder, folderName(fileid), fileid.toString(16).padStart(16, '0'));
+    return dataFilePath(this.#folder, fileid);
   }
 
   /** Exactly `length` bytes from `offset`; where the data file has none, zeros. */
@@ -111,14 +138,19 @@ export class FileData {
     }
   }
 
-  /** Writes all of `data` at `offset`, creating the data file if needed; not synced. */
-  async write(fileid: bigint, offset: bigint, data: Buffer): Promise<void> {
+  /**
+   * Writes all of `data` at `offset`, creating the data file if needed; not synced.
+   * `beforeWrite` runs once the data file is open (and cut to the logical size), just before
+   * the first byte is issued: the caller raises the logical size there to cover the write.
+   */
+  async write(fileid: bigint, offset: bigint, data: Buffer, beforeWrite: () => void): Promise<void> {
     if (offset + BigInt(data.length) > DATA_OFFSET_MAX) {
       throw new StorageError('too-big', `write of file ${fileid}: offset ${offset} is beyond the backing store`);
     }
     const entry = await this.#acquireForWrite(fileid);
     try {
       const fd = await entry.fd;
+      beforeWrite();
       let written = 0;
       while (written < data.length) {
         const position = Number(offset) + written;
@@ -150,7 +182,8 @@ export class FileData {
   /**
    * Shrinks the data file to `size` if it is longer, and makes that stable. Synchronous: SETATTR
    * is, and the shrink must be on disk before the metadata says so, or a later extension of the
-   * file could show the old bytes instead of zeros.
+   * file could show the old bytes instead of zeros. Safe with writes in flight as long as `size`
+   * is at least the logical size before them (they raised it before they were issued).
    */
   truncate(fileid: bigint, size: bigint): void {
     const path = this.path(fileid);
@@ -224,7 +257,33 @@ export class FileData {
     }
   }
 
+  /** Opens the data file and cuts it to the logical size (see the opening comment). */
   async #openDescriptor(fileid: bigint, create: boolean): Promise<number> {
+    const fd = await this.#openPath(fileid, create);
+    try {
+      this.#cutToLogicalSize(fd, fileid);
+    } catch (error) {
+      await closeFile(fd).catch(() => undefined);
+      throw error;
+    }
+    return fd;
+  }
+
+  /**
+   * Cuts bytes a crash left past the logical size, durably (a second crash must not bring them
+   * back under a size committed later). Synchronous from reading the size to the cut: a write
+   * issued before has raised the size over its bytes, and none can be issued in between.
+   */
+  #cutToLogicalSize(fd: number, fileid: bigint): void {
+    const length = fs.fstatSync(fd, { bigint: true }).size;
+    const size = this.#logicalSize(fileid);
+    if (length <= size) return;
+    // size < length, and length fits a number: the backing file system holds it.
+    fs.ftruncateSync(fd, Number(size));
+    fs.fdatasyncSync(fd);
+  }
+
+  async #openPath(fileid: bigint, create: boolean): Promise<number> {
     const path = this.path(fileid);
     try {
       return await openFile(path, fsConstants.O_RDWR);

@@ -5,6 +5,11 @@
 // then the size that makes it visible), at close (`stabilizeAll`), when more than
 // UNSTABLE_FILES_MAX files are waiting (the oldest is stabilized), and, metadata only, every
 // PENDING_METADATA_FLUSH_MS. A crash may lose them: that is what the write verifier reports.
+//
+// A write is recorded here just before its bytes are issued, not after they land, so the size
+// readers see always covers every byte in the data file that was written or is in flight
+// (file-data.ts relies on it to cut crash leftovers safely). A write that fails is withdrawn
+// when nothing has changed the file since.
 
 import type { FileData } from './file-data.js';
 import type { Inode, MetadataStore } from './metadata-store.js';
@@ -20,6 +25,14 @@ interface PendingMetadata {
   readonly size: bigint;
   readonly mtime: Timestamp;
   readonly ctime: Timestamp;
+}
+
+/** What `wrote` recorded, so that `withdraw` can undo it. */
+export interface RecordedWrite {
+  readonly fileid: bigint;
+  readonly recorded: PendingMetadata;
+  /** The pending metadata before; undefined: the store's. */
+  readonly previous: PendingMetadata | undefined;
 }
 
 export class UnstableWrites {
@@ -44,10 +57,34 @@ export class UnstableWrites {
     return { ...inode, size: pending.size, mtime: pending.mtime, ctime: pending.ctime };
   }
 
-  /** Records a write whose data is in the data file, not yet synced. */
-  wrote(fileid: bigint, size: bigint, now: Timestamp): void {
-    this.#pending.set(fileid, { size, mtime: now, ctime: now });
+  /** Records a write whose data is about to be issued to the data file, not to be synced. */
+  wrote(fileid: bigint, size: bigint, now: Timestamp): RecordedWrite {
+    const previous = this.#pending.get(fileid);
+    const recorded = { size, mtime: now, ctime: now };
+    this.#pending.set(fileid, recorded);
     this.#dirty.add(fileid);
+    return { fileid, recorded, previous };
+  }
+
+  /**
+   * Undoes `wrote` for a write that failed, if nothing has changed the file's metadata since
+   * (no later write, SETATTR or flush): the data file is cut back to the size before (some of
+   * the failed bytes may have landed past it), then that size and those times come back.
+   * Otherwise, or if the cut fails, the size stays raised: the range reads as what landed, or
+   * zeros, which RFC 1813 allows after a failed WRITE; never as older bytes.
+   */
+  withdraw(write: RecordedWrite): void {
+    const { fileid, recorded, previous } = write;
+    if (this.#pending.get(fileid) !== recorded) return;
+    const size = previous?.size ?? this.#store.inode(fileid)?.size;
+    if (size === undefined) return;
+    try {
+      this.#data.truncate(fileid, size);
+    } catch {
+      return;
+    }
+    if (previous === undefined) this.#pending.delete(fileid);
+    else this.#pending.set(fileid, previous);
   }
 
   /** The store now holds the inode as `overlay` showed it (a metadata operation saved it). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FileData, OPEN_DATA_FILES_MAX } from './file-data.js';
+import { dataFilePath, OPEN_DATA_FILES_MAX } from './file-data.js';
 import { DATA_FOLDER } from './volume-directory.js';
 import { newFile, ROOT, withVolume } from './volume-fixture.js';
 
@@ -13,7 +13,7 @@ test('file data: a file never written has no data file; a write at 1 MiB leaves 
   // Goal: data files are created lazily and holes read as zeros.
   await withVolume(async (volume, dir) => {
     const file = newFile(volume, ROOT, volume.rootFileId, 'sparse');
-    const dataPath = new FileData(join(dir, DATA_FOLDER)).path(file);
+    const dataPath = dataFilePath(join(dir, DATA_FOLDER), file);
     assert.equal(existsSync(dataPath), false);
     await volume.write(ROOT, file, MIB, Buffer.from('tail'), 'file-sync');
     assert.equal(existsSync(dataPath), true);

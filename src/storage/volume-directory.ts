@@ -86,7 +86,8 @@ export interface OpenedVolumeDirectory {
   readonly directory: string;
   readonly store: MetadataStore;
   readonly handles: FileHandles;
-  readonly data: FileData;
+  /** The folder of the data files (file-data.ts); the volume opens them. */
+  readonly dataFolder: string;
 }
 
 /**
@@ -109,8 +110,8 @@ export async function openVolumeDirectory(dir: string): Promise<OpenedVolumeDire
     const rootFileId = readRootFileId(store, directory);
     const writeVerifier = takeWriteVerifier(store);
     const handles = new FileHandles(identity.id, key, (fileid) => store.generation(fileid));
-    const data = new FileData(join(directory, DATA_FOLDER));
-    return { identity, rootFileId, writeVerifier, directory, store, handles, data };
+    const dataFolder = join(directory, DATA_FOLDER);
+    return { identity, rootFileId, writeVerifier, directory, store, handles, dataFolder };
   } catch (error) {
     store.close();
     throw error;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsPromises } from 'node:fs';
 import { changedInode, FILE_SIZE_MAX, initialAttributes } from './attribute-changes.js';
 import { checkName, checkSymlinkTarget, isDotName } from './entry-names.js';
-import type { FileData } from './file-data.js';
+import { FileData } from './file-data.js';
 import type { FileHandles } from './file-handles.js';
 import {
   META_KEYS,
@@ -45,7 +45,7 @@ import {
   type Volume,
   type VolumeIdentity,
 } from './types.js';
-import { UnstableWrites } from './unstable-writes.js';
+import { UnstableWrites, type RecordedWrite } from './unstable-writes.js';
 import { openVolumeDirectory, type OpenedVolumeDirectory } from './volume-directory.js';
 
 export { createVolume } from './volume-directory.js';
@@ -91,6 +91,10 @@ function maxBigint(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
 
+function minBigint(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
 export class DirectoryVolume implements Volume {
   readonly identity: VolumeIdentity;
   readonly rootFileId: bigint;
@@ -111,9 +115,10 @@ export class DirectoryVolume implements Volume {
     this.#directory = opened.directory;
     this.#store = opened.store;
     this.#handles = opened.handles;
-    this.#data = opened.data;
+    // The data files are cut to the size readers see (file-data.ts), pending unstable size included.
+    this.#data = new FileData(opened.dataFolder, (fileid) => this.#logicalSize(fileid));
     this.#now = now;
-    this.#unstable = new UnstableWrites(opened.store, opened.data);
+    this.#unstable = new UnstableWrites(opened.store, this.#data);
   }
 
   fileHandle(fileid: bigint): Buffer {
@@ -419,15 +424,29 @@ export class DirectoryVolume implements Volume {
       this.#apply((batch) => batch.save({ ...inode, mode, ctime: now }));
     }
     if (data.length > 0) {
-      await this.#data.write(fileid, offset, data);
-      const stored = this.#store.inode(fileid);
-      if (stored === undefined) {
-        // Removed while the data was written: the write went to a file that no longer exists.
+      // The size covers the bytes before they are issued (see unstable-writes.ts).
+      let recorded: RecordedWrite | undefined;
+      let removed = false;
+      const recordWrite = (): void => {
+        const stored = this.#store.inode(fileid);
+        if (stored === undefined) {
+          removed = true;
+          return;
+        }
+        const current = this.#unstable.overlay(stored);
+        recorded = this.#unstable.wrote(fileid, maxBigint(current.size, end), this.#now());
+      };
+      try {
+        await this.#data.write(fileid, offset, data, recordWrite);
+      } catch (error) {
+        if (recorded !== undefined) this.#unstable.withdraw(recorded);
+        throw error;
+      }
+      if (removed) {
+        // Removed before the data file was opened: this write made a data file nobody owns.
         this.#data.discard(fileid);
         return stability === 'unstable' ? 'unstable' : 'file-sync';
       }
-      const current = this.#unstable.overlay(stored);
-      this.#unstable.wrote(fileid, maxBigint(current.size, end), this.#now());
     }
     if (stability === 'unstable') {
       await this.#unstable.bound();
@@ -444,8 +463,9 @@ export class DirectoryVolume implements Volume {
 
   #setattr(caller: Caller, inode: Inode, changes: SetAttributes): Inode {
     const updated = changedInode(caller, inode, changes, this.#now());
-    // The shrink is stable before the metadata says so (see FileData.truncate).
-    if (updated.size < inode.size) this.#data.truncate(inode.fileid, updated.size);
+    // The shrink is stable before the metadata says so (see FileData.truncate). A growth first
+    // cuts what a crash may have left past the old size: it must read as zeros (file-data.ts).
+    if (updated.size !== inode.size) this.#data.truncate(inode.fileid, minBigint(updated.size, inode.size));
     this.#apply((batch) => batch.save(updated));
     return updated;
   }
@@ -556,6 +576,12 @@ export class DirectoryVolume implements Volume {
       if (inode.type === 'reg') this.#data.discard(inode.fileid);
     }
     return result;
+  }
+
+  /** The size readers see; 0 for a file that is gone (its data file is being discarded). */
+  #logicalSize(fileid: bigint): bigint {
+    const stored = this.#store.inode(fileid);
+    return stored === undefined ? 0n : this.#unstable.overlay(stored).size;
   }
 
   #inode(fileid: bigint): Inode {
