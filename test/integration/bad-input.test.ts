@@ -5,9 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { createVolumeWithCli, TandemProcess } from '../support/processes.js';
-import { scratchDirectory } from '../support/scratch.js';
+import type { TandemProcess } from '../support/processes.js';
+import { serveFreshVolume, type ServedVolume } from '../support/served-volume.js';
 import { residentBytes } from '../support/memory.js';
 import {
   encodeNfsArgs,
@@ -34,25 +33,17 @@ const MiB = 1024 * 1024;
 const RESIDENT_BYTES_MAX = 300 * MiB;
 const GETATTR = 1;
 
-const scratch = scratchDirectory('bad-input');
+let served: ServedVolume;
 let server: TandemProcess;
 let client: NfsClient;
 let root: Buffer;
 
 before(async () => {
-  const volumeDir = path.join(scratch.path, 'vol');
-  await createVolumeWithCli(volumeDir, 'bad');
-  const rules = '127.0.0.0/8(rw,no_root_squash)';
-  server = await TandemProcess.serve(['--volume', volumeDir, '--listen', '127.0.0.1:0', '--clients', rules, '--log-level', 'warn'], 1);
-  client = await NfsClient.connect(server.port);
-  root = await client.mountRoot(new URL(server.urls[0]!).pathname);
+  served = await serveFreshVolume('bad');
+  ({ server, client, root } = served);
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  scratch.remove();
-});
+after(() => served?.stop());
 
 /** XDR words, for exact replies. */
 function words(...values: number[]): Buffer {

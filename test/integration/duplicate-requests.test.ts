@@ -6,9 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createVolumeWithCli, TandemProcess } from '../support/processes.js';
-import { scratchDirectory } from '../support/scratch.js';
+import { serveFreshVolume, type ServedVolume } from '../support/served-volume.js';
 import {
   decodeNfsReply,
   encodeCall,
@@ -27,25 +25,16 @@ import * as nfs from '@jsonjoy.com/json-pack/lib/nfs/v3/messages.js';
 import { Nfsv3CreateHow, Nfsv3DirOpArgs } from '@jsonjoy.com/json-pack/lib/nfs/v3/structs.js';
 import { NFSPROC3, nfsstat3 } from '../../src/nfs3/constants.js';
 
-const scratch = scratchDirectory('drc');
-let server: TandemProcess;
+let served: ServedVolume;
 let client: NfsClient;
 let root: Buffer;
 
 before(async () => {
-  const volumeDir = path.join(scratch.path, 'vol');
-  await createVolumeWithCli(volumeDir, 'drc');
-  const rules = '127.0.0.0/8(rw,no_root_squash)';
-  server = await TandemProcess.serve(['--volume', volumeDir, '--listen', '127.0.0.1:0', '--clients', rules, '--log-level', 'warn'], 1);
-  client = await NfsClient.connect(server.port);
-  root = await client.mountRoot(new URL(server.urls[0]!).pathname);
+  served = await serveFreshVolume('drc');
+  ({ client, root } = served);
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  scratch.remove();
-});
+after(() => served?.stop());
 
 /** A whole NFS call message with a fixed xid, to be sent more than once. */
 function message(procedure: number, request: nfs.Nfsv3Request, xid: number): Buffer {
@@ -55,7 +44,7 @@ function message(procedure: number, request: nfs.Nfsv3Request, xid: number): Buf
 
 /** Sends `call` on a fresh connection and closes it: a client that reconnected. */
 async function onNewConnection(call: Buffer): Promise<Buffer> {
-  const fresh = await NfsClient.connect(server.port);
+  const fresh = await NfsClient.connect(served.server.port);
   try {
     return await fresh.rpc.exchange(call);
   } finally {

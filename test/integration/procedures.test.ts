@@ -8,10 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
-import path from 'node:path';
 import type { Nfsv3Fattr, Nfsv3PostOpAttr, Nfsv3Time, Nfsv3WccAttr, Nfsv3WccData } from '@jsonjoy.com/json-pack/lib/nfs/v3/structs.js';
-import { createVolumeWithCli, TandemProcess } from '../support/processes.js';
-import { scratchDirectory } from '../support/scratch.js';
+import { serveFreshVolume, type ServedVolume } from '../support/served-volume.js';
 import { FILE_SYNC, handleOf, NfsClient, UNSTABLE } from '../support/rpc-client.js';
 import {
   ACCESS3_DELETE,
@@ -39,26 +37,17 @@ const FREE_BYTES_TOLERANCE = 512n * BigInt(MiB);
 const FREE_FILES_TOLERANCE = 100_000n;
 const LISTED_NAMES = 300;
 
-const scratch = scratchDirectory('procedures');
-let volumeDir: string;
-let server: TandemProcess;
+let served: ServedVolume;
 let client: NfsClient;
 let root: Buffer;
+let volumeDir: string;
 
 before(async () => {
-  volumeDir = path.join(scratch.path, 'vol');
-  await createVolumeWithCli(volumeDir, 'procedures');
-  const args = ['--volume', volumeDir, '--listen', '127.0.0.1:0', '--clients', '127.0.0.0/8(rw,no_root_squash)', '--log-level', 'warn'];
-  server = await TandemProcess.serve(args, 1);
-  client = await NfsClient.connect(server.port);
-  root = await client.mountRoot(new URL(server.urls[0]!).pathname);
+  served = await serveFreshVolume('procedures');
+  ({ client, root, directory: volumeDir } = served);
 });
 
-after(async () => {
-  await client?.close();
-  await server?.stop();
-  scratch.remove();
-});
+after(() => served?.stop());
 
 // ---------------------------------------------------------------------------------------------
 // Reading results.
