@@ -32,7 +32,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   const port = parsed.values.port === undefined ? DEMO_PORT : Number(parsed.values.port);
   const server = await FileServer.start({
     exports: [{ directory, rules: parseClientRules('127.0.0.0/8(rw,no_root_squash)') }],
-    host: DEMO_HOST,
+    hosts: [DEMO_HOST],
     port,
     log: createLogger('info'),
   });

@@ -53,7 +53,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     return at < 0 ? { directory: spec, rules } : { directory: spec.slice(0, at), path: spec.slice(at + 1), rules };
   });
   const { host, port } = parseListen(values.listen);
-  return serveUntilSignal(await FileServer.start({ exports, host, port, log: createLogger(level) }));
+  return serveUntilSignal(await FileServer.start({ exports, hosts: [host], port, log: createLogger(level) }));
 }
 
 /** Prints the URLs, then runs until SIGINT/SIGTERM and stops cleanly. */

@@ -1,20 +1,26 @@
-// The composition root of a standalone file server: opens volumes, builds their exports and
-// request gates, and serves portmapper, MOUNT and NFS on one TCP port per address, so a libnfs
-// client needs only `?version=3&nfsport=P&mountport=P`. Layer: server.
+// The composition root of one filer's file service: opens its volumes, builds their exports and
+// request gates, and serves portmapper, MOUNT and NFS on one TCP port on each of its addresses,
+// so a libnfs client needs only `?version=3&nfsport=P&mountport=P`. Layer: server.
+//
+// What a takeover needs of it (docs/design/takeover.md): `drain()` (step 3), `handoff()` and
+// `stop({ reset: true })` (step 4: capture the duplicate-request cache and mount list, close
+// the volumes cleanly, drop the addresses and reset their connections so clients reconnect at
+// once), and `start({ handoff })` on the partner (steps 5 and 6).
 
 import type { Logger } from '../platform/logger.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
-import { DuplicateRequestCache } from '../rpc/duplicate-request-cache.js';
+import { DuplicateRequestCache, type DrcEntrySnapshot } from '../rpc/duplicate-request-cache.js';
 import { RpcTcpServer } from '../rpc/tcp-server.js';
 import { IPPROTO_TCP, PMAP_PROGRAM, PMAP_VERSION, portmapProgram, type Mapping } from '../portmap/program.js';
 import { MOUNT_PROGRAM, MOUNT_V3, mountProgram } from '../mount/program.js';
+import { MountList } from '../mount/mount-list.js';
 import { NFS_PROGRAM, NFS_V3 } from '../nfs3/constants.js';
 import { nfsProgram } from '../nfs3/program.js';
 import { ExportTable, normalizeExportPath, type Export } from '../exports/export-table.js';
 import type { ClientRule } from '../exports/client-rules.js';
 import type { Volume } from '../storage/types.js';
 import { openVolume } from '../storage/volume.js';
-import { RequestGate } from './request-gate.js';
+import { RequestGate, type DrainResult } from './request-gate.js';
 
 export interface ExportConfig {
   /** The volume's directory. */
@@ -24,12 +30,21 @@ export interface ExportConfig {
   readonly rules: readonly ClientRule[];
 }
 
+/** What a client would notice if it were lost in a takeover, in a form that survives JSON. */
+export interface FilerHandoff {
+  readonly duplicateRequests: readonly DrcEntrySnapshot[];
+  readonly mounts: readonly { readonly host: string; readonly path: string }[];
+}
+
 export interface FileServerOptions {
   readonly exports: readonly ExportConfig[];
-  readonly host: string;
-  /** 0 picks a free port. */
+  /** The addresses to serve on (one listener each, all on `port`). */
+  readonly hosts: readonly string[];
+  /** 0 picks a free port (with one host only). */
   readonly port: number;
   readonly log: Logger;
+  /** State captured by the node that served these volumes before (a takeover). */
+  readonly handoff?: FilerHandoff;
 }
 
 interface ServedExport extends Export {
@@ -39,21 +54,36 @@ interface ServedExport extends Export {
 export class FileServer {
   readonly #log: Logger;
   readonly #exports: readonly ServedExport[];
-  readonly #tcp: RpcTcpServer;
-  readonly host: string;
+  readonly #listeners: readonly RpcTcpServer[];
+  readonly #drc: DuplicateRequestCache;
+  readonly #mounts: MountList;
+  readonly hosts: readonly string[];
   readonly port: number;
+  #stopped = false;
 
-  private constructor(log: Logger, exports: readonly ServedExport[], tcp: RpcTcpServer, host: string, port: number) {
+  private constructor(
+    log: Logger,
+    exports: readonly ServedExport[],
+    listeners: readonly RpcTcpServer[],
+    state: { drc: DuplicateRequestCache; mounts: MountList },
+    hosts: readonly string[],
+    port: number,
+  ) {
     this.#log = log;
     this.#exports = exports;
-    this.#tcp = tcp;
-    this.host = host;
+    this.#listeners = listeners;
+    this.#drc = state.drc;
+    this.#mounts = state.mounts;
+    this.hosts = hosts;
     this.port = port;
   }
 
   static async start(options: FileServerOptions): Promise<FileServer> {
     const { log } = options;
+    if (options.hosts.length === 0) throw new Error('a file server needs at least one address');
+    if (options.port === 0 && options.hosts.length > 1) throw new Error('port 0 needs exactly one address');
     const volumes: Volume[] = [];
+    const listeners: RpcTcpServer[] = [];
     try {
       for (const config of options.exports) volumes.push(await openVolume(config.directory));
       const served: ServedExport[] = volumes.map((volume, i) => {
@@ -62,43 +92,72 @@ export class FileServer {
         return { path, volume, rules: config.rules, gate: new RequestGate() };
       });
       const table = new ExportTable(served);
+      const drc = new DuplicateRequestCache();
+      const mounts = new MountList();
+      if (options.handoff !== undefined) {
+        drc.restore(options.handoff.duplicateRequests);
+        for (const { host, path } of options.handoff.mounts) mounts.add(host, path);
+      }
       let port = options.port;
       const mappings = (): readonly Mapping[] => [
         { program: PMAP_PROGRAM, version: PMAP_VERSION, protocol: IPPROTO_TCP, port },
         { program: MOUNT_PROGRAM, version: MOUNT_V3, protocol: IPPROTO_TCP, port },
         { program: NFS_PROGRAM, version: NFS_V3, protocol: IPPROTO_TCP, port },
       ];
-      const dispatcher = new Dispatcher(
-        [portmapProgram(mappings), mountProgram(table), nfsProgram(table)],
-        new DuplicateRequestCache(),
-        log,
-      );
-      const tcp = new RpcTcpServer({ host: options.host, port: options.port, dispatcher, log });
-      port = await tcp.listen();
-      const server = new FileServer(log, served, tcp, options.host, port);
+      const dispatcher = new Dispatcher([portmapProgram(mappings), mountProgram(table, mounts), nfsProgram(table)], drc, log);
+      for (const host of options.hosts) {
+        const listener = new RpcTcpServer({ host, port, dispatcher, log });
+        port = await listener.listen();
+        listeners.push(listener);
+      }
+      const server = new FileServer(log, served, listeners, { drc, mounts }, options.hosts, port);
       for (const url of server.urls()) log.info({ url }, 'export ready');
       return server;
     } catch (error) {
+      await Promise.allSettled(listeners.map((listener) => listener.close({ reset: true })));
       await Promise.allSettled(volumes.map((volume) => volume.close()));
       throw error;
     }
   }
 
-  /** The libnfs URL of each export. */
+  /** The libnfs URL of each export on each address. */
   urls(): string[] {
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return this.#exports.map((e) => `nfs://${host}${e.path}?version=3&nfsport=${this.port}&mountport=${this.port}`);
+    return this.hosts.flatMap((address) => {
+      const host = address.includes(':') ? `[${address}]` : address;
+      return this.#exports.map((e) => `nfs://${host}${e.path}?version=3&nfsport=${this.port}&mountport=${this.port}`);
+    });
   }
 
   get exports(): readonly { readonly path: string; readonly volume: Volume; readonly gate: RequestGate }[] {
     return this.#exports;
   }
 
-  /** Stops serving: calls in progress complete and are answered, then the volumes close cleanly. */
-  async stop(): Promise<void> {
-    await this.#tcp.close();
+  /**
+   * Takeover step 3: every export's gate stops admitting calls (they are dropped, so clients
+   * retransmit); resolves when the calls in progress are answered, or at the deadline.
+   */
+  async drain(deadlineMs: number): Promise<DrainResult> {
+    const results = await Promise.all(this.#exports.map((e) => e.gate.drain(deadlineMs)));
+    const inProgress = results.reduce((sum, result) => sum + result.inProgress, 0);
+    return { drained: inProgress === 0, inProgress };
+  }
+
+  /** What the partner needs to answer as this server would (takeover step 4). */
+  handoff(): FilerHandoff {
+    return { duplicateRequests: this.#drc.snapshot(), mounts: this.#mounts.list() };
+  }
+
+  /**
+   * Stops serving: the gates stop, calls in progress complete and are answered, the listeners
+   * close (with `reset`, connections are reset so clients reconnect at once, to the partner
+   * after a takeover), then the volumes close cleanly, keeping their write verifiers.
+   */
+  async stop(options: { reset?: boolean } = {}): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
     for (const e of this.#exports) e.gate.stop();
+    await Promise.all(this.#listeners.map((listener) => listener.close({ reset: options.reset ?? false })));
     await Promise.all(this.#exports.map((e) => e.volume.close()));
-    this.#log.info('file server stopped');
+    this.#log.info({ hosts: this.hosts, port: this.port }, 'file server stopped');
   }
 }
