@@ -25,7 +25,9 @@ const LAYERS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly 
   ['nfs3', ['xdr', 'rpc', 'exports', 'storage', 'platform']],
   ['server', ['xdr', 'rpc', 'portmap', 'mount', 'nfs3', 'exports', 'storage', 'platform']],
   // STYLE.md has cli thin over the admin API; until admin exists it wires the layers directly.
-  ['cli', ['xdr', 'rpc', 'portmap', 'mount', 'nfs3', 'exports', 'storage', 'server', 'admin', 'platform']],
+  // The cluster runtime wires servers; cluster/core (below, when it appears) stays pure.
+  ['cluster', ['xdr', 'rpc', 'portmap', 'mount', 'nfs3', 'exports', 'storage', 'server', 'platform']],
+  ['cli', ['xdr', 'rpc', 'portmap', 'mount', 'nfs3', 'exports', 'storage', 'server', 'cluster', 'admin', 'platform']],
   // Future layers: uncomment (and refine) when the folder appears. Until then a file there fails.
   // ['cluster/core', ['platform']],  // pure state machine: no I/O, no clock; platform types only
   // ['cluster/interconnect', [...]], ['cluster/runtime', [...]], ['cluster/address', [...]],
@@ -192,7 +194,7 @@ test('violations names the file, the import and the rule, and skips tests and fi
     ['src/nfs3/procedures/p.ts', `${header}import { v } from '../../storage/volume.js';\nimport { t } from '../types.js';\n`],
     ['src/cli/main.ts', `#!/usr/bin/env node\n// The command.\nimport { s } from '../server/file-server.js';\nimport { u } from '../../test/support/scratch.js';\n`],
     ['src/server/q.ts', `import { a } from '../admin/api.js';\n`],
-    ['src/cluster/core/state.ts', `${header}export const state = 1;\n`],
+    ['src/gadget/core/state.ts', `${header}export const state = 1;\n`],
     ['src/index.ts', `${header}export {};\n`],
     ['src/storage/x.test.ts', `import { NFS3_OK } from '../nfs3/constants.js';\n`],
     ['src/storage/volume-fixture.ts', `import { NFS3_OK } from '../nfs3/constants.js';\n`],
@@ -206,17 +208,17 @@ test('violations names the file, the import and the rule, and skips tests and fi
     'src/cli/main.ts imports ../../test/support/scratch.js: resolves to test/support/scratch.js, outside src/',
     'src/server/q.ts: does not open with a comment (STYLE.md: each file opens with a short paragraph)',
     'src/server/q.ts imports ../admin/api.js: folder src/admin has no row in the layer table of src/tidy.test.ts',
-    'src/cluster/core/state.ts: folder src/cluster has no row in the layer table of src/tidy.test.ts; place the new layer deliberately',
+    'src/gadget/core/state.ts: folder src/gadget has no row in the layer table of src/tidy.test.ts; place the new layer deliberately',
     'src/index.ts: lies directly in src/, outside every layer folder',
   ]);
 });
 
 test('folderViolations rejects utils, common and helpers anywhere, and src/ folders without a row', () => {
   // Goal: the folder rules can fail, with a message naming the folder.
-  assert.deepEqual(folderViolations(['src/rpc', 'src/rpc/helpers', 'test/common', 'test/support', 'src/cluster', 'src/nfs3/procedures']), [
+  assert.deepEqual(folderViolations(['src/rpc', 'src/rpc/helpers', 'test/common', 'test/support', 'src/gadget', 'src/nfs3/procedures']), [
     'src/rpc/helpers: no folder named utils, common or helpers; name it for what it is',
     'test/common: no folder named utils, common or helpers; name it for what it is',
-    'src/cluster: has no row in the layer table of src/tidy.test.ts; place the new layer deliberately',
+    'src/gadget: has no row in the layer table of src/tidy.test.ts; place the new layer deliberately',
   ]);
 });
 

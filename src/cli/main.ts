@@ -4,6 +4,7 @@
 import { volumeCommand } from './volume-command.js';
 import { serveCommand } from './serve-command.js';
 import { demoCommand } from './demo-command.js';
+import { initCommand } from './init-command.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `tandem: a high-availability NFSv3 file server
@@ -15,6 +16,7 @@ commands:
   serve --volume DIR ... --listen HOST:PORT [export options]
                                     serve volumes over NFSv3 (portmap, MOUNT and NFS on one port)
   demo [DIR]                        create a demo volume (default ./tandem-demo) and serve it on loopback
+  init DIR [--nodes A,B]            write a two-node loopback cluster (configuration, secret, volumes) into DIR
 
 Run 'tandem <command> --help' for a command's options.`;
 
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   volume: volumeCommand,
   serve: serveCommand,
   demo: demoCommand,
+  init: initCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

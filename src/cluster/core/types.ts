@@ -1,0 +1,112 @@
+// The vocabulary of the cluster core (docs/design/takeover.md): what goes in (inputs), what
+// comes out (actions), the messages partners exchange, and what an operation records. Layer:
+// cluster/core, which does no I/O and reads no clock: the runtime turns inputs into calls of
+// `NodeCore.handle` and carries out the actions it returns, reporting each completion back as
+// a `done` input. Epochs are bigints here; the runtime encodes them for the wire.
+
+/** What an operator asks for. */
+export type OperationKind = 'takeover' | 'giveback';
+
+/** Messages between the two cores of a pair, carried by the interconnect. */
+export type PeerMessage =
+  /** Acquirer to server: give up `filer`, which you serve at `epoch`. */
+  | { readonly type: 'release-request'; readonly op: string; readonly kind: OperationKind; readonly filer: string; readonly epoch: bigint }
+  | { readonly type: 'release-refused'; readonly op: string; readonly filer: string; readonly reason: string }
+  /** Server to acquirer: the request is accepted; the drain begins. */
+  | { readonly type: 'release-accepted'; readonly op: string; readonly filer: string }
+  /** Server to acquirer: the filer is released at `epoch`; its hand-off is in the mailbox. */
+  | {
+      readonly type: 'released';
+      readonly op: string;
+      readonly filer: string;
+      readonly epoch: bigint;
+      readonly drainMs: number;
+      readonly releaseMs: number;
+      /** Calls still running when the drain deadline passed (0: drained). */
+      readonly undrained: number;
+    }
+  /** Acquirer to the old server: the filer is served again, at `epoch`. */
+  | { readonly type: 'acquired'; readonly op: string; readonly filer: string; readonly epoch: bigint };
+
+/** What the mailbox says of a filer (the runtime reads it for `inspect`). */
+export interface MailboxView {
+  /** The highest claim, if any. */
+  readonly epoch: bigint | undefined;
+  readonly owner: string | undefined;
+  /** The state record. */
+  readonly state: 'normal' | 'taken-over' | 'released' | 'giveback' | undefined;
+  /** True when a hand-off for `epoch` is there. */
+  readonly handoff: boolean;
+}
+
+export type Input =
+  | { readonly type: 'tick'; readonly nowMs: number }
+  | { readonly type: 'peer-up'; readonly nowMs: number }
+  | { readonly type: 'peer-down'; readonly nowMs: number }
+  | { readonly type: 'message'; readonly nowMs: number; readonly message: PeerMessage }
+  | { readonly type: 'command'; readonly nowMs: number; readonly id: string; readonly kind: OperationKind; readonly filer: string }
+  | { readonly type: 'done'; readonly nowMs: number; readonly action: number; readonly result: ActionResult };
+
+/** What an action that took time came to. */
+export type ActionResult =
+  | { readonly ok: true; readonly claim?: { readonly won: boolean; readonly holder: string }; readonly mailbox?: MailboxView; readonly drained?: { readonly inProgress: number } }
+  | { readonly ok: false; readonly error: string };
+
+/** What the core asks the runtime to do. Actions with an `id` report back with `done`. */
+export type Action =
+  | { readonly type: 'send'; readonly message: PeerMessage }
+  /** Read the filer's mailbox (claims and state record). */
+  | { readonly type: 'inspect'; readonly id: number; readonly filer: string }
+  /** Takeover step 3: the gates drain, with a deadline. */
+  | { readonly type: 'drain'; readonly id: number; readonly filer: string; readonly deadlineMs: number }
+  /**
+   * Step 4: gates stopped, hand-off written for `epoch`, volumes closed, state record
+   * `released`, addresses released (connections reset).
+   */
+  | { readonly type: 'release'; readonly id: number; readonly filer: string; readonly epoch: bigint }
+  /** Step 5: claim `epoch` exclusively in the mailbox. */
+  | { readonly type: 'claim'; readonly id: number; readonly filer: string; readonly epoch: bigint }
+  /**
+   * Steps 5 and 6: open the volumes, restore the hand-off of `handoffEpoch` (if any), record
+   * `state`, activate the addresses and serve at `epoch`.
+   */
+  | {
+      readonly type: 'serve';
+      readonly id: number;
+      readonly filer: string;
+      readonly epoch: bigint;
+      readonly handoffEpoch: bigint | undefined;
+      readonly state: 'normal' | 'taken-over';
+    }
+  /** Answer an operator's command. */
+  | { readonly type: 'reply'; readonly command: string; readonly result: CommandResult }
+  | { readonly type: 'record'; readonly event: ClusterEvent };
+
+export type CommandResult =
+  | { readonly ok: true; readonly event: ClusterEvent }
+  /** This node serves the filer: the command belongs to the partner. */
+  | { readonly ok: false; readonly forward: true }
+  | { readonly ok: false; readonly forward?: false; readonly reason: string };
+
+/** Durations of the phases of one operation, in milliseconds. */
+export interface PhaseTimings {
+  check?: number;
+  negotiate?: number;
+  drain?: number;
+  release?: number;
+  claim?: number;
+  serve?: number;
+  total?: number;
+}
+
+export interface ClusterEvent {
+  readonly atMs: number;
+  readonly node: string;
+  readonly filer: string;
+  /** takeover, giveback, start (serving at start-up), rollback. */
+  readonly kind: OperationKind | 'start' | 'rollback';
+  readonly outcome: 'completed' | 'failed' | 'rolled-back';
+  readonly epoch?: bigint;
+  readonly phases?: PhaseTimings;
+  readonly detail?: string;
+}
