@@ -1,0 +1,68 @@
+// The admin API's contract: the JSON an operator (and `tandem status --json`) sees, and the one
+// service object the HTTP layer is thin over. Layer: admin. The cluster runtime implements
+// `ClusterService` (structurally: it does not import this layer); epochs travel as decimal
+// strings, since JSON has no 64-bit integers.
+
+export type OperationKind = 'takeover' | 'giveback';
+
+export interface EventReport {
+  readonly atMs: number;
+  readonly node: string;
+  readonly filer: string;
+  readonly kind: OperationKind | 'start' | 'rollback';
+  readonly outcome: 'completed' | 'failed' | 'rolled-back';
+  readonly epoch: string | null;
+  /** Milliseconds per phase: check, negotiate, drain, release, claim, serve, total. */
+  readonly phases: Readonly<Record<string, number>>;
+  readonly detail: string | null;
+}
+
+export interface NodeReport {
+  readonly name: string;
+  readonly partner: string;
+  /** The node answering this report. */
+  readonly self: boolean;
+  /** Up as far as the answering node can tell (itself: always; its partner: the interconnect). */
+  readonly up: boolean;
+  readonly interconnectUp: boolean;
+  /** Milliseconds since the answering node last heard this one (null: never; 0 for itself). */
+  readonly lastHeardAgoMs: number | null;
+  readonly admin: string;
+}
+
+export interface FilerReport {
+  readonly name: string;
+  readonly home: string;
+  /** The node serving it (from the mailbox), or null when none does. */
+  readonly servedBy: string | null;
+  readonly state: 'normal' | 'taken-over' | 'released' | 'giveback' | 'unknown';
+  readonly epoch: string | null;
+  /** The answering node's phase for it (serving, idle, draining, ...). */
+  readonly phase: string;
+  readonly addresses: readonly string[];
+  /** One libnfs URL per address and export, with the port parameters. */
+  readonly urls: readonly string[];
+}
+
+export interface StatusReport {
+  readonly cluster: string;
+  readonly node: string;
+  readonly generatedAtMs: number;
+  readonly nodes: readonly NodeReport[];
+  readonly filers: readonly FilerReport[];
+  readonly operation: { readonly id: string; readonly kind: OperationKind; readonly filer: string; readonly role: string } | null;
+  readonly lastTakeover: EventReport | null;
+  readonly lastGiveback: EventReport | null;
+}
+
+export type CommandReport =
+  | { readonly ok: true; readonly event: EventReport }
+  | { readonly ok: false; readonly reason: string };
+
+export interface ClusterService {
+  status(): Promise<StatusReport>;
+  /** The event history, oldest first (bounded). */
+  events(): Promise<readonly EventReport[]>;
+  /** Runs a takeover or giveback (forwarded to the node that carries it out) to its end. */
+  command(kind: OperationKind, filer: string): Promise<CommandReport>;
+}

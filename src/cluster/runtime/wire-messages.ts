@@ -1,0 +1,60 @@
+// The core's peer messages as the interconnect carries them: JSON, with epochs as decimal
+// strings. Layer: cluster/runtime. The partner is authenticated, but its messages are still
+// validated field by field: a message that does not parse is dropped (the core tolerates loss),
+// never passed on half-formed.
+
+import type { PeerMessage } from '../core/types.js';
+import type { JsonValue } from '../interconnect/interconnect.js';
+
+const EPOCH_PATTERN = /^(0|[1-9]\d{0,19})$/;
+const KINDS = new Set(['takeover', 'giveback']);
+
+export function messageToWire(message: PeerMessage): JsonValue {
+  const out: Record<string, JsonValue> = {};
+  for (const [key, value] of Object.entries(message)) out[key] = typeof value === 'bigint' ? value.toString() : (value as JsonValue);
+  return out;
+}
+
+/** The message in `body`, or a string saying why it is not one. */
+export function messageFromWire(body: JsonValue): PeerMessage | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
+  const fields = body as { readonly [key: string]: JsonValue };
+  const text = (key: string): string | undefined => (typeof fields[key] === 'string' ? (fields[key] as string) : undefined);
+  const count = (key: string): number | undefined =>
+    typeof fields[key] === 'number' && Number.isSafeInteger(fields[key]) && (fields[key] as number) >= 0 ? (fields[key] as number) : undefined;
+  const epochOf = (key: string): bigint | undefined => {
+    const value = text(key);
+    return value !== undefined && EPOCH_PATTERN.test(value) ? BigInt(value) : undefined;
+  };
+  const op = text('op');
+  const filer = text('filer');
+  if (op === undefined || filer === undefined) return 'op and filer must be strings';
+  switch (fields.type) {
+    case 'release-request': {
+      const kind = text('kind');
+      const epoch = epochOf('epoch');
+      if (kind === undefined || !KINDS.has(kind) || epoch === undefined) return 'release-request needs kind and epoch';
+      return { type: 'release-request', op, filer, kind: kind as 'takeover' | 'giveback', epoch };
+    }
+    case 'release-refused': {
+      const reason = text('reason');
+      return reason === undefined ? 'release-refused needs a reason' : { type: 'release-refused', op, filer, reason };
+    }
+    case 'release-accepted':
+      return { type: 'release-accepted', op, filer };
+    case 'released': {
+      const epoch = epochOf('epoch');
+      const drainMs = count('drainMs');
+      const releaseMs = count('releaseMs');
+      const undrained = count('undrained');
+      if (epoch === undefined || drainMs === undefined || releaseMs === undefined || undrained === undefined) return 'released needs epoch and timings';
+      return { type: 'released', op, filer, epoch, drainMs, releaseMs, undrained };
+    }
+    case 'acquired': {
+      const epoch = epochOf('epoch');
+      return epoch === undefined ? 'acquired needs an epoch' : { type: 'acquired', op, filer, epoch };
+    }
+    default:
+      return `unknown message type ${JSON.stringify(fields.type)}`;
+  }
+}
