@@ -138,7 +138,7 @@ export class NodeRuntime {
   async status() {
     const core = this.#core.status();
     const now = Date.now();
-    const lastHeard = this.#interconnect.lastHeardMs;
+    const heardAgoMs = this.#interconnect.heardAgoMs;
     const filers = await Promise.all(
       core.filers.map(async (filer) => {
         const host = this.#hosts.get(filer.name)!;
@@ -169,7 +169,7 @@ export class NodeRuntime {
           self: false,
           up: this.#interconnect.isUp,
           interconnectUp: this.#interconnect.isUp,
-          lastHeardAgoMs: lastHeard === undefined ? null : Math.max(0, now - lastHeard),
+          lastHeardAgoMs: heardAgoMs === undefined ? null : Math.round(heardAgoMs),
           admin: endpoint(this.#partner),
         },
       ],
