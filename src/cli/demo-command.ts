@@ -1,41 +1,92 @@
-// `tandem demo [DIR]`: the quick start. Creates a volume in DIR (default ./tandem-demo) unless
-// one is there, and serves it on loopback until Ctrl-C. Layer: cli.
+// `tandem demo [DIR]`: the quick start (`npm start`). Initialises DIR (default ./tandem-demo)
+// as a loopback pair if it is not one yet, runs both nodes as separate processes, and prints
+// each filer's NFS URL, the admin API and the commands to try a takeover and a giveback; Ctrl-C
+// stops both nodes. Layer: cli.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger } from '../platform/logger.js';
-import { parseClientRules } from '../exports/client-rules.js';
-import { FileServer } from '../server/file-server.js';
-import { createVolume } from '../storage/volume.js';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../cluster/config.js';
+import { initCluster } from '../cluster/init.js';
+import { adminToken } from '../admin/admin-token.js';
 import { parseCommand } from './usage.js';
-import { serveUntilSignal } from './serve-command.js';
 
-export const DEMO_HOST = '127.0.0.1';
-/** An unprivileged port away from the well-known NFS ports (2049, 20048, 111). */
-export const DEMO_PORT = 20490;
+/** How long the nodes may take to answer their admin APIs. */
+export const DEMO_START_DEADLINE_MS = 30_000;
+const POLL_MS = 100;
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-const USAGE = `usage: tandem demo [DIR] [--port PORT]
+const USAGE = `usage: tandem demo [DIR]
 
-Creates a demo volume in DIR (default ./tandem-demo) if there is none, and serves it on
-${DEMO_HOST} until Ctrl-C, printing the URL to use with nfs-ls, nfs-cp or nfs-cat.
+Runs a filer pair on loopback: node a serves filer a on 127.0.0.11, node b serves filer b
+on 127.0.0.12. DIR (default ./tandem-demo) is initialised with 'tandem init' the first time.
+Prints the NFS URLs and the commands to try a takeover; Ctrl-C stops both nodes.
 
 options:
-  --port PORT   the port (default ${DEMO_PORT})
-  -h, --help    this text`;
+  -h, --help   this text`;
 
 export async function demoCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(args, { port: { type: 'string' } }, USAGE, 1);
+  const parsed = parseCommand(args, {}, USAGE, 1);
   if (parsed === undefined) return 0;
-  const root = path.resolve(parsed.positionals[0] ?? 'tandem-demo');
-  const directory = path.join(root, 'demo');
-  if (!existsSync(directory)) await createVolume(directory, { name: 'demo' });
-  const port = parsed.values.port === undefined ? DEMO_PORT : Number(parsed.values.port);
-  const server = await FileServer.start({
-    exports: [{ directory, rules: parseClientRules('127.0.0.0/8(rw,no_root_squash)') }],
-    hosts: [DEMO_HOST],
-    port,
-    log: createLogger('info'),
+  const directory = path.resolve(parsed.positionals[0] ?? 'tandem-demo');
+  const configFile = path.join(directory, 'tandem.yaml');
+  if (!existsSync(configFile)) await initCluster(directory);
+  const config = await loadConfig(configFile);
+  const nodes = config.nodes.map((node) => spawn(process.execPath, [MAIN, 'node', '--config', configFile, '--node', node.name], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const stopAll = () => Promise.all(nodes.map(stopChild));
+  try {
+    const token = adminToken(config.secret);
+    const status = await Promise.all(config.nodes.map((node) => waitForAdmin(`http://${node.admin.host}:${node.admin.port}/v1/status`, token, nodes)));
+    const report = status[0] as { filers: { name: string; servedBy: string | null; urls: string[] }[] };
+    const lines = [
+      `Tandem demo: a filer pair on loopback (configuration ${configFile})`,
+      '',
+      ...report.filers.flatMap((filer) => [`filer ${filer.name} (served by ${filer.servedBy ?? 'no node'}):`, ...filer.urls.map((url) => `  nfs-ls '${url}'`)]),
+      '',
+      ...config.nodes.map((node) => `admin API of node ${node.name}: http://${node.admin.host}:${node.admin.port}/v1/status`),
+      '',
+      'try, in another terminal:',
+      `  export TANDEM_CONFIG=${configFile}`,
+      '  tandem status             # who serves what, at which epoch',
+      '  tandem takeover a         # node b takes over filer a: its address, volumes and clients',
+      '  tandem giveback a         # and gives it back to node a',
+      '(from a checkout: node dist/src/cli/main.js in place of tandem)',
+      '',
+      'Ctrl-C stops both nodes.',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+      for (const node of nodes) node.once('exit', () => resolve());
+    });
+  } finally {
+    await stopAll();
+  }
+  return 0;
+}
+
+async function waitForAdmin(url: string, token: string, nodes: readonly ChildProcess[]): Promise<unknown> {
+  const deadline = Date.now() + DEMO_START_DEADLINE_MS;
+  for (;;) {
+    const exited = nodes.find((node) => node.exitCode !== null);
+    if (exited !== undefined) throw new Error(`a node exited (code ${exited.exitCode}) before it was ready`);
+    try {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (response.ok) return await response.json();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${DEMO_START_DEADLINE_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
   });
-  process.stdout.write(`Tandem demo: volume in ${directory}\ntry:  nfs-ls '${server.urls()[0]}'\n`);
-  return serveUntilSignal(server);
 }

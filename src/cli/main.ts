@@ -5,6 +5,8 @@ import { volumeCommand } from './volume-command.js';
 import { serveCommand } from './serve-command.js';
 import { demoCommand } from './demo-command.js';
 import { initCommand } from './init-command.js';
+import { nodeCommand } from './node-command.js';
+import { eventsCommand, givebackCommand, statusCommand, takeoverCommand } from './cluster-commands.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `tandem: a high-availability NFSv3 file server
@@ -15,8 +17,13 @@ commands:
   volume create DIR [--name NAME]   create a volume in DIR
   serve --volume DIR ... --listen HOST:PORT [export options]
                                     serve volumes over NFSv3 (portmap, MOUNT and NFS on one port)
-  demo [DIR]                        create a demo volume (default ./tandem-demo) and serve it on loopback
+  demo [DIR]                        run a filer pair on loopback (DIR default ./tandem-demo; what npm start runs)
   init DIR [--nodes A,B]            write a two-node loopback cluster (configuration, secret, volumes) into DIR
+  node --config FILE --node NAME    run one node of a filer pair in the foreground
+  status [--config FILE] [--json]   show the cluster's nodes and filers, and the last takeover and giveback
+  takeover FILER [--config FILE]    move FILER to its home node's partner
+  giveback FILER [--config FILE]    return FILER to its home node
+  events [--config FILE] [--json]   list the takeovers and givebacks recorded, with phase timings
 
 Run 'tandem <command> --help' for a command's options.`;
 
@@ -25,6 +32,11 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   demo: demoCommand,
   init: initCommand,
+  node: nodeCommand,
+  status: statusCommand,
+  takeover: takeoverCommand,
+  giveback: givebackCommand,
+  events: eventsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { createVolume } from '../storage/volume.js';
+import { createVolume, openVolume } from '../storage/volume.js';
 import {
   CLIENTS_DEFAULT,
   DRAIN_DEADLINE_MS_DEFAULT,
@@ -45,9 +45,24 @@ export class InitError extends Error {
   }
 }
 
+/** The endpoints of a loopback pair; tests choose free ones. */
+export interface InitEndpoints {
+  readonly interconnectPorts: readonly [number, number];
+  readonly adminPorts: readonly [number, number];
+  readonly filerAddresses: readonly [string, string];
+  readonly filerPort: number;
+}
+
+/**
+ * Loopback clients may mount read-write without root squashing: on a demo pair the operator
+ * is the client. The volume roots belong to whoever ran init, so a non-root user can write too.
+ */
+export const INIT_CLIENTS = '127.0.0.0/8(rw,no_root_squash)';
+
 export interface InitOptions {
   /** The two node names (default a and b); each is also the name of the filer it is home to. */
   readonly nodes?: readonly [string, string];
+  readonly endpoints?: InitEndpoints;
 }
 
 /** Writes `directory`/tandem.yaml and what it refers to; refuses when any of it exists already. */
@@ -64,9 +79,18 @@ export async function initCluster(directory: string, options: InitOptions = {}):
   await mkdir(root, { recursive: true });
   await mkdir(path.join(root, MAILBOX_FOLDER_NAME), { recursive: true });
   await writeSecret(secretFile);
-  for (const [index, volume] of volumes.entries()) await createVolume(volume, { name: nodes[index]! });
+  for (const [index, volume] of volumes.entries()) {
+    await createVolume(volume, { name: nodes[index]! });
+    await giveRootToCaller(volume);
+  }
+  const endpoints = options.endpoints ?? {
+    interconnectPorts: INIT_INTERCONNECT_PORTS,
+    adminPorts: INIT_ADMIN_PORTS,
+    filerAddresses: INIT_FILER_ADDRESSES,
+    filerPort: FILER_PORT_DEFAULT,
+  };
   // The configuration comes last: its presence says the rest is in place.
-  await writeNewFile(configFile, configText(clusterName(root), nodes), 0o644);
+  await writeNewFile(configFile, configText(clusterName(root), nodes, endpoints), 0o644);
   return { configFile };
 }
 
@@ -99,6 +123,17 @@ async function writeSecret(file: string): Promise<void> {
   await writeNewFile(file, `${randomBytes(GENERATED_SECRET_BYTES).toString('hex')}\n`, 0o600);
 }
 
+/** The volume's root directory belongs to the user running init. */
+async function giveRootToCaller(directory: string): Promise<void> {
+  const volume = await openVolume(directory);
+  try {
+    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    volume.setattr({ uid: 0, gid: 0, gids: [] }, volume.rootFileId, owner);
+  } finally {
+    await volume.close();
+  }
+}
+
 /** Creates `file` exclusively with `mode` (whatever the umask), writes `text` and syncs it. */
 async function writeNewFile(file: string, text: string, mode: number): Promise<void> {
   const handle = await open(file, 'wx', mode);
@@ -114,23 +149,23 @@ async function writeNewFile(file: string, text: string, mode: number): Promise<v
 /** A YAML scalar: plain where that reads back as the same string, quoted otherwise ("1", "true"). */
 const scalar = (value: string): string => stringify(value).trimEnd();
 
-function nodeEntry(name: string, partner: string, index: 0 | 1): string {
+function nodeEntry(name: string, partner: string, index: 0 | 1, endpoints: InitEndpoints): string {
   return `  - name: ${scalar(name)}
-    interconnect: ${NODE_ADDRESS}:${INIT_INTERCONNECT_PORTS[index]}
-    admin: ${NODE_ADDRESS}:${INIT_ADMIN_PORTS[index]}
+    interconnect: ${NODE_ADDRESS}:${endpoints.interconnectPorts[index]}
+    admin: ${NODE_ADDRESS}:${endpoints.adminPorts[index]}
     partner: ${scalar(partner)}
 `;
 }
 
-function filerEntry(name: string, index: 0 | 1): string {
+function filerEntry(name: string, index: 0 | 1, endpoints: InitEndpoints): string {
   return `  - name: ${scalar(name)}
     home: ${scalar(name)}
-    addresses: [${INIT_FILER_ADDRESSES[index]}]
-    port: ${FILER_PORT_DEFAULT}
+    addresses: [${endpoints.filerAddresses[index]}]
+    port: ${endpoints.filerPort}
     volumes:
       - directory: ${scalar(`./${VOLUMES_FOLDER_NAME}/${name}`)}
         export: ${scalar(`/${name}`)}
-        clients: ${JSON.stringify(CLIENTS_DEFAULT)}
+        clients: ${JSON.stringify(INIT_CLIENTS)}
 `;
 }
 
@@ -139,7 +174,7 @@ function timingLines(rows: readonly (readonly [string, number, string])[]): stri
   return rows.map(([key, value, comment]) => `  ${`${key}: ${value}`.padEnd(28)}# ${comment}`).join('\n');
 }
 
-function configText(cluster: string, [a, b]: readonly [string, string]): string {
+function configText(cluster: string, [a, b]: readonly [string, string], endpoints: InitEndpoints): string {
   return `# Tandem cluster configuration: a pair of nodes on this machine's loopback addresses, each
 # the home of one filer. Both nodes read this same file; start each in its own terminal,
 # from this folder:
@@ -163,7 +198,7 @@ cluster:
 #   admin         HOST:PORT of the admin API (tandem status, takeover, giveback)
 # An IPv6 HOST goes in brackets and the value in quotes: "[::1]:31001".
 nodes:
-${nodeEntry(a, b, 0)}${nodeEntry(b, a, 1)}
+${nodeEntry(a, b, 0, endpoints)}${nodeEntry(b, a, 1, endpoints)}
 # The filers: the identities NFS clients see. Each is served by its home node, or by the home
 # node's partner after a takeover, on the same addresses with the same exports, file handles
 # and write verifier.
@@ -175,7 +210,7 @@ ${nodeEntry(a, b, 0)}${nodeEntry(b, a, 1)}
 #              applies (default "${CLIENTS_DEFAULT}")
 # A client reaches an export at nfs://ADDRESS/EXPORT?version=3&nfsport=PORT&mountport=PORT
 filers:
-${filerEntry(a, 0)}${filerEntry(b, 1)}
+${filerEntry(a, 0, endpoints)}${filerEntry(b, 1, endpoints)}
 # Failure detection and takeover deadlines, in milliseconds (these are the defaults).
 timing:
 ${timingLines([

@@ -241,6 +241,7 @@ export class NodeCore {
         return this.#claimNext(filer, message.epoch);
       case 'acquired':
         if (filer.phase !== 'released') return;
+        Object.assign(op.phases, message.phases);
         filer.phase = 'idle';
         filer.epoch = message.epoch;
         filer.servedBy = this.#config.partner;
@@ -381,9 +382,10 @@ export class NodeCore {
     }
     this.#phaseDone('serve');
     if (op.role === 'releaser') return this.#finish(filer, 'rolled-back', `took ${filer.name} back at epoch ${epoch}: the partner did not acquire it`);
-    this.#send({ type: 'acquired', op: op.id, filer: filer.name, epoch });
+    op.phases.total = this.#nowMs - op.startedAtMs;
+    this.#send({ type: 'acquired', op: op.id, filer: filer.name, epoch, phases: { ...op.phases } });
     const undrained = op.undrained > 0 ? `; drain deadline passed with ${op.undrained} calls in progress` : '';
-    this.#finish(filer, 'completed', `${filer.name} served by ${this.#config.node} at epoch ${epoch}${undrained}`);
+    this.#finish(filer, 'completed', `${filer.name} served by ${this.#config.node}${undrained}`);
   }
 
   // ---- deadlines and faults ----
@@ -454,7 +456,8 @@ export class NodeCore {
 
   #finish(filer: Filer, outcome: ClusterEvent['outcome'], detail: string): void {
     const op = this.#operation!;
-    op.phases.total = this.#nowMs - op.startedAtMs;
+    // The releaser keeps the acquirer's total (it started earlier) when `acquired` brought it.
+    op.phases.total ??= this.#nowMs - op.startedAtMs;
     this.#operation = undefined;
     const event = this.#record({
       kind: outcome === 'rolled-back' ? 'rollback' : op.kind,

@@ -25,8 +25,8 @@ export type PeerMessage =
       /** Calls still running when the drain deadline passed (0: drained). */
       readonly undrained: number;
     }
-  /** Acquirer to the old server: the filer is served again, at `epoch`. */
-  | { readonly type: 'acquired'; readonly op: string; readonly filer: string; readonly epoch: bigint };
+  /** Acquirer to the old server: the filer is served again, at `epoch`; the operation's timings. */
+  | { readonly type: 'acquired'; readonly op: string; readonly filer: string; readonly epoch: bigint; readonly phases: PhaseTimings };
 
 /** What the mailbox says of a filer (the runtime reads it for `inspect`). */
 export interface MailboxView {

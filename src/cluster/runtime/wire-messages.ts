@@ -3,11 +3,12 @@
 // validated field by field: a message that does not parse is dropped (the core tolerates loss),
 // never passed on half-formed.
 
-import type { PeerMessage } from '../core/types.js';
+import type { PeerMessage, PhaseTimings } from '../core/types.js';
 import type { JsonValue } from '../interconnect/interconnect.js';
 
 const EPOCH_PATTERN = /^(0|[1-9]\d{0,19})$/;
 const KINDS = new Set(['takeover', 'giveback']);
+const PHASES = new Set(['check', 'negotiate', 'drain', 'release', 'claim', 'serve', 'total']);
 
 export function messageToWire(message: PeerMessage): JsonValue {
   const out: Record<string, JsonValue> = {};
@@ -52,9 +53,22 @@ export function messageFromWire(body: JsonValue): PeerMessage | string {
     }
     case 'acquired': {
       const epoch = epochOf('epoch');
-      return epoch === undefined ? 'acquired needs an epoch' : { type: 'acquired', op, filer, epoch };
+      const phases = phasesOf(fields.phases);
+      if (epoch === undefined || phases === undefined) return 'acquired needs an epoch and phase timings';
+      return { type: 'acquired', op, filer, epoch, phases };
     }
     default:
       return `unknown message type ${JSON.stringify(fields.type)}`;
   }
+}
+
+/** Phase timings: known phase names with non-negative finite milliseconds. */
+function phasesOf(value: JsonValue | undefined): PhaseTimings | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const phases: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(value as { readonly [key: string]: JsonValue })) {
+    if (!PHASES.has(name) || typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return undefined;
+    phases[name] = ms;
+  }
+  return phases as PhaseTimings;
 }
