@@ -28,6 +28,8 @@ export interface CoreConfig {
   readonly drainDeadlineMs: number;
   /** How long an operation may take before each side consults the mailbox. */
   readonly operationDeadlineMs: number;
+  /** Distinguishes this start of the node in operation ids (a restarted node counts from 1 again). */
+  readonly incarnation?: string;
 }
 
 /** Where one filer stands, as this node sees it. */
@@ -60,6 +62,8 @@ interface Operation {
   /** The epoch the releaser serves (and hands off at). */
   epoch: bigint;
   undrained: number;
+  /** The releaser got as far as releasing: its hand-off for `epoch` is in the mailbox. */
+  releasedHere: boolean;
 }
 
 interface Filer {
@@ -101,6 +105,8 @@ export class NodeCore {
   readonly #config: CoreConfig;
   readonly #filers = new Map<string, Filer>();
   readonly #pending = new Map<number, Pending>();
+  /** Mailbox reads that failed, retried at the next tick. */
+  readonly #retries: Pending[] = [];
   #operation: Operation | undefined;
   #peerUp = false;
   #nextAction = 1;
@@ -126,6 +132,7 @@ export class NodeCore {
     this.#nowMs = Math.max(this.#nowMs, input.nowMs);
     switch (input.type) {
       case 'tick':
+        this.#retryFailedReads();
         this.#checkDeadline();
         break;
       case 'peer-up':
@@ -168,7 +175,7 @@ export class NodeCore {
     const refusal = this.#refusal(kind, filer);
     if (refusal !== undefined) return this.#reply(command, { ok: false, reason: `${kind} ${name}: ${refusal}` });
     this.#operation = {
-      id: `${this.#config.node}-${this.#nextOperation++}`,
+      id: [this.#config.node, this.#config.incarnation, this.#nextOperation++].filter((part) => part !== undefined).join('-'),
       kind,
       filer: name,
       role: 'acquirer',
@@ -179,6 +186,7 @@ export class NodeCore {
       phases: {},
       epoch: 0n,
       undrained: 0,
+      releasedHere: false,
     };
     filer.phase = 'checking';
     this.#act({ type: 'inspect', filer: name }, { filer: name, step: 'check' });
@@ -188,8 +196,15 @@ export class NodeCore {
   #refusal(kind: OperationKind, filer: Filer): string | undefined {
     const me = this.#config.node;
     if (this.#operation !== undefined) return `another operation is running (${this.#operation.kind} of ${this.#operation.filer})`;
-    if (kind === 'takeover' && filer.home === me) return `this node is its home; to bring it back, use giveback`;
-    if (kind === 'giveback' && filer.home !== me) return `this node is not its home (${filer.home} is)`;
+    const at = filer.epoch === undefined ? '' : ` at epoch ${filer.epoch}`;
+    if (kind === 'takeover' && filer.home === me) {
+      if (filer.servedBy === this.#config.partner) return `it is already taken over by ${filer.servedBy}${at}`;
+      return `this node is its home; to bring it back, use giveback`;
+    }
+    if (kind === 'giveback' && filer.home !== me) {
+      if (filer.servedBy === filer.home) return `it is already served by its home node ${filer.home}${at}`;
+      return `this node is not its home (${filer.home} is)`;
+    }
     if (filer.phase !== 'idle') return `the filer is ${filer.phase} on ${me}${filer.failure ? `: ${filer.failure}` : ''}`;
     if (!this.#peerUp) return `partner ${this.#config.partner} is down or unreachable`;
     return undefined;
@@ -255,6 +270,7 @@ export class NodeCore {
     const filer = this.#filers.get(message.filer);
     const refuse = (reason: string) => this.#send({ type: 'release-refused', op: message.op, filer: message.filer, reason });
     if (filer === undefined) return refuse(`unknown filer "${message.filer}"`);
+    if (this.#operation?.id === message.op) return; // a duplicate of the request being carried out
     if (this.#operation !== undefined) return refuse(`another operation is running (${this.#operation.kind} of ${this.#operation.filer})`);
     if (filer.phase !== 'serving') return refuse(`${this.#config.node} does not serve ${filer.name} (it is ${filer.phase})`);
     if (filer.epoch !== message.epoch) return refuse(`${this.#config.node} serves ${filer.name} at epoch ${filer.epoch}, not ${message.epoch}`);
@@ -270,6 +286,7 @@ export class NodeCore {
       phases: {},
       epoch: message.epoch,
       undrained: 0,
+      releasedHere: false,
     };
     this.#send({ type: 'release-accepted', op: message.op, filer: filer.name });
     filer.phase = 'draining';
@@ -329,6 +346,7 @@ export class NodeCore {
   /** Step 4 is done on the releaser: tell the acquirer. */
   #releasedHere(filer: Filer): void {
     const op = this.#operation!;
+    op.releasedHere = true;
     this.#phaseDone('release');
     filer.phase = 'released';
     filer.servedBy = undefined;
@@ -359,10 +377,13 @@ export class NodeCore {
       filer.servedBy = claim.holder;
       return this.#fail(filer, `epoch ${epoch} of ${filer.name} was claimed by ${claim.holder}`, 'idle');
     }
-    if (this.#operation !== undefined) this.#phaseDone('claim');
+    if (this.#operation?.filer === filer.name) this.#phaseDone('claim');
     filer.phase = 'activating';
-    const handoff = this.#operation?.filer === filer.name ? this.#operation.epoch : undefined;
-    this.#serve(filer, epoch, handoff !== undefined && handoff > 0n ? handoff : undefined);
+    // The hand-off to restore: the one released to us, or our own when we take the filer back
+    // after releasing it; none after a release that failed before writing it.
+    const op = this.#operation?.filer === filer.name ? this.#operation : undefined;
+    const handoff = op !== undefined && (op.role === 'acquirer' || op.releasedHere) && op.epoch > 0n ? op.epoch : undefined;
+    this.#serve(filer, epoch, handoff);
   }
 
   #serve(filer: Filer, epoch: bigint, handoffEpoch: bigint | undefined): void {
@@ -431,17 +452,41 @@ export class NodeCore {
       filer.servedBy = mailbox.owner;
       return this.#finish(filer, 'completed', `${mailbox.owner ?? 'the partner'} claimed epoch ${mailbox.epoch}; no acknowledgement came`);
     }
+    op.phaseStartedAtMs = this.#nowMs;
     this.#claim(filer, op.epoch + 1n);
   }
 
   #actionFailed(filer: Filer, pending: Pending, error: string): void {
     const what = `${pending.step} of ${filer.name} failed: ${error}`;
-    if (pending.step === 'start-inspect') return this.#fail(filer, what, 'failed');
-    if (pending.step === 'release' && this.#operation?.role === 'releaser') {
-      this.#send({ type: 'release-refused', op: this.#operation.id, filer: filer.name, reason: what });
+    const op = this.#operation?.filer === filer.name ? this.#operation : undefined;
+    switch (pending.step) {
+      case 'start-inspect':
+      case 'deadline-inspect':
+        // Reading the mailbox again is harmless: retried on the next tick.
+        this.#retries.push(pending);
+        return;
+      case 'drain':
+        // Nothing was released: the filer stays served here; the acquirer learns at once.
+        if (op !== undefined) this.#send({ type: 'release-refused', op: op.id, filer: filer.name, reason: what });
+        return this.#fail(filer, what, 'serving');
+      case 'release':
+        // Half released: the acquirer must not claim; take the filer back at the next epoch.
+        if (op !== undefined) {
+          this.#send({ type: 'release-refused', op: op.id, filer: filer.name, reason: what });
+          op.phaseStartedAtMs = this.#nowMs;
+          return this.#claim(filer, op.epoch + 1n);
+        }
+        return this.#fail(filer, what, 'failed');
+      case 'check':
+        return this.#fail(filer, what, 'idle');
+      case 'claim':
+      case 'serve':
+        return this.#fail(filer, what, 'failed');
     }
-    // A failed drain leaves the filer served; anything later leaves it not served here.
-    this.#fail(filer, what, pending.step === 'check' ? 'idle' : pending.step === 'drain' ? 'serving' : 'failed');
+  }
+
+  #retryFailedReads(): void {
+    for (const pending of this.#retries.splice(0)) this.#act({ type: 'inspect', filer: pending.filer }, pending);
   }
 
   // ---- bookkeeping ----

@@ -9,6 +9,7 @@
 // jump can at worst end an operation early, which the mailbox makes safe. Issue 4's leases will
 // need a monotonic clock.
 
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../platform/logger.js';
 import type { ClusterConfig, NodeConfig } from '../config.js';
 import { NodeCore } from '../core/node-core.js';
@@ -65,6 +66,7 @@ export class NodeRuntime {
       filers: hosts.map((host) => ({ name: host.config.name, home: host.config.home })),
       drainDeadlineMs: config.timing.drainDeadlineMs,
       operationDeadlineMs: config.timing.operationDeadlineMs,
+      incarnation: randomBytes(4).toString('hex'),
     });
     this.#interconnect = new Interconnect({
       node: node.name,
