@@ -27,6 +27,9 @@ function deferred<T = void>() {
   return { promise, resolve };
 }
 
+/** How late a real timer may fire on a saturated 2-core machine before a test calls it a failure. */
+const LIVENESS_SLACK_MS = 3000;
+
 test('two partners establish a session and answer each other\'s requests', async (t) => {
   // Goal: a (name sorts first) dials, b listens; requests both ways get their own responses.
   const pair = await startPair();
@@ -55,7 +58,7 @@ test('heartbeats keep a quiet session up across several peer timeouts', async (t
   assert.ok(pair.a.isUp && pair.b.isUp);
   const heard = await pair.eventsA.next('heartbeat');
   assert.equal(pair.a.lastHeardMs, heard.receivedAtMs);
-  assert.ok(pair.a.heardAgoMs! >= 0 && pair.a.heardAgoMs! < 100);
+  assert.ok(pair.a.heardAgoMs! >= 0 && pair.a.heardAgoMs! < LIVENESS_SLACK_MS);
 });
 
 test('stopping one partner makes the other report peer-down within peerTimeoutMs', async (t) => {
@@ -66,8 +69,10 @@ test('stopping one partner makes the other report peer-down within peerTimeoutMs
   await Promise.all([pair.eventsA.next('peer-up'), pair.eventsB.next('peer-up')]);
   const startedMs = Date.now();
   await pair.b.stop();
-  const down = await pair.eventsA.next('peer-down', peerTimeoutMs + 200);
-  assert.ok(Date.now() - startedMs <= peerTimeoutMs + 200);
+  const down = await pair.eventsA.next('peer-down', peerTimeoutMs + LIVENESS_SLACK_MS);
+  // Reported because the socket closed, not because the silence watchdog ran out.
+  assert.doesNotMatch(down.reason, /nothing heard/);
+  assert.ok(Date.now() - startedMs <= peerTimeoutMs + LIVENESS_SLACK_MS);
   assert.equal(pair.a.isUp, false);
   assert.equal(down.partner, 'b');
   assert.equal((await pair.eventsB.next('peer-down')).reason, 'stopped');
@@ -86,9 +91,11 @@ test('a partner that falls silent without closing is reported down after peerTim
   const elapsedMs = Date.now() - cutMs;
   assert.match(downA.reason, /nothing heard for \d+ ms \(peer timeout 300 ms\)/);
   assert.match(downB.reason, /nothing heard/);
-  // Heard at most one heartbeat interval (plus scheduling slack) before the cut; a generous margin after.
+  // Never early: heard at most one heartbeat interval (plus scheduling slack) before the cut.
   assert.ok(elapsedMs >= peerTimeoutMs - heartbeatIntervalMs - 20, `down after ${elapsedMs} ms`);
-  assert.ok(elapsedMs <= peerTimeoutMs + 250, `down after ${elapsedMs} ms`);
+  // Late only by what a busy machine adds: the exact instant is tested with a manual clock below;
+  // real timers on two shared cores may run late, so this bound only proves the watchdog fires.
+  assert.ok(elapsedMs <= peerTimeoutMs + LIVENESS_SLACK_MS, `down after ${elapsedMs} ms`);
 });
 
 test('the dialer reconnects by itself after the listener restarts', async (t) => {
