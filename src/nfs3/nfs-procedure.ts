@@ -3,10 +3,11 @@
 // the handle names the export (unknown: NFS3ERR_STALE or NFS3ERR_BADHANDLE); the client must
 // match the export's rules (NFS3ERR_ACCES); `mutates` on a read-only export is NFS3ERR_ROFS;
 // `cacheable` puts replies in the duplicate-request cache. Storage errors and failed checks
-// become the procedure's failure arm through its `fail`. Layer: nfs3.
+// become the procedure's failure arm through its `fail`, except 'fenced', which drops the call
+// unanswered. Layer: nfs3.
 
 import type { XdrReader, XdrWriter } from '../xdr/index.js';
-import { procedure, type CallContext, type ProcedureRow } from '../rpc/program.js';
+import { DROP, procedure, type CallContext, type Drop, type ProcedureRow } from '../rpc/program.js';
 import { clientRule, type ExportTable } from '../exports/export-table.js';
 import { squashCaller } from '../exports/squash.js';
 import { StorageError } from '../storage/types.js';
@@ -46,7 +47,7 @@ async function runProcedure<Args, Result>(
   exports: ExportTable,
   context: CallContext,
   args: Args,
-): Promise<Result> {
+): Promise<Result | Drop> {
   const handle = definition.handle(args);
   const volumeId = volumeIdOfHandle(handle);
   if (volumeId === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_BADHANDLE);
@@ -60,7 +61,13 @@ async function runProcedure<Args, Result>(
   try {
     return await definition.run(request, args);
   } catch (error) {
-    if (error instanceof StorageError) return definition.fail(request, args, nfsstatOf(error.code));
+    // This node no longer holds the volume: no answer at all, so the client retransmits to the
+    // node that does (docs/design/fencing.md).
+    if (error instanceof StorageError) {
+      const { code } = error;
+      if (code === 'fenced') return DROP;
+      return definition.fail(request, args, nfsstatOf(code));
+    }
     if (error instanceof NfsStatusError) return definition.fail(request, args, error.status);
     throw error;
   }

@@ -1,10 +1,11 @@
 // The one mapping from storage's error codes to nfsstat3 (RFC 1813 2.6). Exhaustive on purpose:
 // a new StorageErrorCode does not compile until it is mapped here (STYLE.md, "Errors").
+// 'fenced' has no status: a fenced node sends no reply (nfs-procedure.ts drops the call).
 
 import type { StorageErrorCode } from '../storage/types.js';
 import { nfsstat3, type Nfsstat3Error } from './constants.js';
 
-export function nfsstatOf(code: StorageErrorCode): Nfsstat3Error {
+export function nfsstatOf(code: Exclude<StorageErrorCode, 'fenced'>): Nfsstat3Error {
   switch (code) {
     case 'not-found':
       return nfsstat3.NFS3ERR_NOENT;

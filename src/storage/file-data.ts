@@ -32,7 +32,8 @@ import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { StorageError } from './types.js';
+import { StorageError, type MutationGuard } from './types.js';
+import { assertMayMutate } from './mutation-guard.js';
 
 /** Data files kept open; each costs one descriptor of the process. */
 export const OPEN_DATA_FILES_MAX = 256;
@@ -68,6 +69,7 @@ interface OpenDataFile {
 
 /** Maps a failed system call onto a storage error: EFBIG, ENOSPC and EDQUOT mean something. */
 export function storageErrorFromSystem(error: unknown, what: string): StorageError {
+  if (error instanceof StorageError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
   if (code === 'EFBIG') return new StorageError('too-big', message);
@@ -97,6 +99,9 @@ export class FileData {
   readonly #unsyncedFolders = new Set<string>();
   /** Descriptors being closed, so `close` can wait for them. */
   readonly #closing = new Set<Promise<void>>();
+
+  /** Asked before every change (see MutationGuard); the volume sets it when it opens. */
+  guard: MutationGuard = () => true;
 
   constructor(folder: string, logicalSize: (fileid: bigint) => bigint) {
     this.#folder = folder;
@@ -150,6 +155,8 @@ export class FileData {
     const entry = await this.#acquireForWrite(fileid);
     try {
       const fd = await entry.fd;
+      // As late as possible: the last check before bytes reach the file (fencing.md, "Stalls").
+      assertMayMutate(this.guard, `write of file ${fileid}`);
       beforeWrite();
       let written = 0;
       while (written < data.length) {
@@ -186,6 +193,7 @@ export class FileData {
    * is at least the logical size before them (they raised it before they were issued).
    */
   truncate(fileid: bigint, size: bigint): void {
+    assertMayMutate(this.guard, `truncate of file ${fileid}`);
     const path = this.path(fileid);
     try {
       const length = fs.statSync(path, { bigint: true }).size;
@@ -205,6 +213,7 @@ export class FileData {
 
   /** Deletes the data file of a deleted inode (if it has one); never fails. */
   discard(fileid: bigint): void {
+    if (!this.guard()) return; // fenced: the file now belongs to the next owner
     const entry = this.#open.get(fileid);
     if (entry !== undefined) this.#evict(fileid, entry);
     try {

@@ -8,7 +8,8 @@
 // since sizes and fileids may exceed 2^53; small ones are narrowed here, in one place.
 
 import Database from 'better-sqlite3';
-import { StorageError, type DeviceNumber, type FileType, type Timestamp } from './types.js';
+import { StorageError, type DeviceNumber, type FileType, type MutationGuard, type Timestamp } from './types.js';
+import { assertMayMutate } from './mutation-guard.js';
 
 /** Bumped when the schema changes; `openVolume` refuses versions it does not know. */
 export const METADATA_SCHEMA_VERSION = 1;
@@ -285,8 +286,12 @@ export class MetadataStore {
     this.#db.close();
   }
 
+  /** Asked before every change (see MutationGuard); the volume sets it when it opens. */
+  guard: MutationGuard = () => true;
+
   /** Runs `work` as one transaction: all of it commits (durably) or none of it. */
   transaction<T>(work: () => T): T {
+    assertMayMutate(this.guard, 'metadata transaction');
     return this.#inTransaction(work) as T;
   }
 
@@ -367,6 +372,7 @@ export class MetadataStore {
   }
 
   setMeta(key: string, value: Buffer): void {
+    assertMayMutate(this.guard, `meta ${key}`);
     this.#statements.upsertMeta.run(key, value);
   }
 }

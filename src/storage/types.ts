@@ -170,7 +170,19 @@ export type StorageErrorCode =
   | 'stale'
   | 'bad-handle'
   | 'not-supported'
-  | 'io';
+  | 'io'
+  /**
+   * This node may no longer change the volume (its lease or epoch is gone: docs/design/
+   * fencing.md). Nothing was changed, and the caller must not answer: a fenced node sends no
+   * reply.
+   */
+  | 'fenced';
+
+/**
+ * Asked before every change a volume makes to its directory (metadata transactions, data
+ * writes, truncations, removals): false refuses the change with StorageError 'fenced'.
+ */
+export type MutationGuard = () => boolean;
 
 export class StorageError extends Error {
   readonly code: StorageErrorCode;

@@ -39,6 +39,7 @@ import {
   type DirectoryPage,
   type FileSystemStats,
   type FileType,
+  type MutationGuard,
   type SetAttributes,
   type Stability,
   type Timestamp,
@@ -66,8 +67,10 @@ const INT64_MAX = 2n ** 63n - 1n;
 const EXCLUSIVE_VERIFIER_BYTES = 8;
 
 /** Opens the volume in `dir` (see `openVolumeDirectory` for the write verifier). */
-export async function openVolume(dir: string, options: { now?: () => Timestamp } = {}): Promise<Volume> {
-  return new DirectoryVolume(await openVolumeDirectory(dir), options.now ?? systemNow);
+export async function openVolume(dir: string, options: { now?: () => Timestamp; guard?: MutationGuard } = {}): Promise<Volume> {
+  const volume = new DirectoryVolume(await openVolumeDirectory(dir), options.now ?? systemNow);
+  if (options.guard !== undefined) volume.guard = options.guard;
+  return volume;
 }
 
 /** The inode changes of one transaction; cleanup of deleted inodes runs after the commit. */
@@ -119,6 +122,15 @@ export class DirectoryVolume implements Volume {
     this.#data = new FileData(opened.dataFolder, (fileid) => this.#logicalSize(fileid));
     this.#now = now;
     this.#unstable = new UnstableWrites(opened.store, this.#data);
+  }
+
+  /**
+   * Asked before every change to the volume's directory (MutationGuard): false makes the
+   * change fail with 'fenced'. Set by whoever holds the lease (fencing.md).
+   */
+  set guard(guard: MutationGuard) {
+    this.#store.guard = guard;
+    this.#data.guard = guard;
   }
 
   fileHandle(fileid: bigint): Buffer {

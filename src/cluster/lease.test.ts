@@ -1,0 +1,711 @@
+// Tests of lease.ts: the lease record on disk, the holder's validity (LeaseKeeper), the partner's
+// judgement (LeaseObserver), and a replay of fencing.md "The timing argument" on two drifting
+// clocks driven from one simulated real time. Time moves only when a test moves it; writes and
+// reads are scripted (held open, failed or completed at chosen instants), except in the tests on
+// a real temporary folder.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../platform/logger.js';
+import type { CancelTimer, InterconnectClock } from './interconnect/clock.js';
+import {
+  LEASE_BYTES_MAX,
+  LEASE_DRIFT_RATIO_DEFAULT,
+  LEASE_MARGIN_MS_DEFAULT,
+  LEASE_MS_DEFAULT,
+  LEASE_RENEW_MS_DEFAULT,
+  LeaseKeeper,
+  LeaseObserver,
+  leasePath,
+  readLease,
+  writeLease,
+  type LeaseExpiry,
+  type LeaseKeeperOptions,
+  type LeaseRecord,
+  type ObservedLease,
+} from './lease.js';
+import { MailboxError } from './mailbox.js';
+
+const FILER = 'fs1';
+const THRESHOLD_MS = LEASE_MS_DEFAULT * (1 + LEASE_DRIFT_RATIO_DEFAULT) + LEASE_MARGIN_MS_DEFAULT; // 1260
+
+/** Lets every promise continuation that is ready run (setImmediate runs after the microtasks). */
+function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+interface SimTimer {
+  readonly clock: SimClock;
+  readonly dueMs: number;
+  readonly order: number;
+  readonly run: () => void;
+  cancelled: boolean;
+}
+
+/** One simulated real time driving any number of clocks, each at its own rate. */
+class SimulatedTime {
+  realMs = 0;
+  readonly #timers: SimTimer[] = [];
+  #order = 0;
+
+  clock(rate = 1, originMs = 1_000_000): SimClock {
+    return new SimClock(this, rate, originMs);
+  }
+
+  schedule(clock: SimClock, dueMs: number, run: () => void): CancelTimer {
+    const timer: SimTimer = { clock, dueMs, order: this.#order++, run, cancelled: false };
+    this.#timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+
+  /** Runs the timers due up to `targetRealMs` in real-time order, letting promises settle after each. */
+  async advanceTo(targetRealMs: number): Promise<void> {
+    for (;;) {
+      let next: SimTimer | undefined;
+      let nextRealMs = Number.POSITIVE_INFINITY;
+      for (const timer of this.#timers) {
+        if (timer.cancelled) continue;
+        const dueRealMs = Math.max(this.realMs, timer.clock.realAt(timer.dueMs));
+        if (dueRealMs < nextRealMs || (dueRealMs === nextRealMs && timer.order < next!.order)) {
+          next = timer;
+          nextRealMs = dueRealMs;
+        }
+      }
+      if (next === undefined || nextRealMs > targetRealMs) break;
+      this.#timers.splice(this.#timers.indexOf(next), 1);
+      this.realMs = nextRealMs;
+      next.clock.pin(next.dueMs);
+      next.run();
+      await flush();
+    }
+    this.realMs = Math.max(this.realMs, targetRealMs);
+    for (let i = this.#timers.length - 1; i >= 0; i--) if (this.#timers[i]!.cancelled) this.#timers.splice(i, 1);
+    await flush();
+  }
+
+  advance(ms: number): Promise<void> {
+    return this.advanceTo(this.realMs + ms);
+  }
+}
+
+/** A monotonic clock reading `originMs + rate × real time`; a timer runs exactly at its due reading. */
+class SimClock implements InterconnectClock {
+  readonly #time: SimulatedTime;
+  readonly #rate: number;
+  readonly #originMs: number;
+  /** Set when a timer runs, so that its clock reads its due time exactly (no rounding below it). */
+  #pinnedMs: number;
+
+  constructor(time: SimulatedTime, rate: number, originMs: number) {
+    this.#time = time;
+    this.#rate = rate;
+    this.#originMs = originMs;
+    this.#pinnedMs = originMs + rate * time.realMs;
+  }
+
+  nowMs(): number {
+    return Math.max(this.#pinnedMs, this.#originMs + this.#rate * this.#time.realMs);
+  }
+
+  after(delayMs: number, run: () => void): CancelTimer {
+    return this.#time.schedule(this, this.nowMs() + delayMs, run);
+  }
+
+  /** The real time at which this clock reads `localMs`. */
+  realAt(localMs: number): number {
+    return (localMs - this.#originMs) / this.#rate;
+  }
+
+  pin(localMs: number): void {
+    this.#pinnedMs = Math.max(this.#pinnedMs, localMs);
+  }
+}
+
+interface ScriptedWrite {
+  readonly record: LeaseRecord;
+  readonly beganMs: number;
+  complete(): void;
+  fail(): void;
+}
+
+/** A write for the keeper that the test completes, fails or holds open. */
+class ScriptedStore {
+  readonly writes: ScriptedWrite[] = [];
+  inFlight = 0;
+  inFlightMax = 0;
+  readonly #clock: InterconnectClock;
+
+  constructor(clock: InterconnectClock) {
+    this.#clock = clock;
+  }
+
+  readonly write = (record: LeaseRecord): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      this.inFlight += 1;
+      this.inFlightMax = Math.max(this.inFlightMax, this.inFlight);
+      let settled = false;
+      const settle = (outcome: () => void): void => {
+        assert.ok(!settled, 'a scripted write settles once');
+        settled = true;
+        this.inFlight -= 1;
+        outcome();
+      };
+      this.writes.push({
+        record,
+        beganMs: this.#clock.nowMs(),
+        complete: () => settle(resolve),
+        fail: () => settle(() => reject(new Error('mailbox unreachable'))),
+      });
+    });
+
+  get last(): ScriptedWrite {
+    const last = this.writes.at(-1);
+    assert.ok(last !== undefined, 'a write was made');
+    return last;
+  }
+
+  get sequences(): bigint[] {
+    return this.writes.map((write) => write.record.sequence);
+  }
+}
+
+interface KeeperFixture {
+  readonly time: SimulatedTime;
+  readonly clock: SimClock;
+  readonly store: ScriptedStore;
+  readonly keeper: LeaseKeeper;
+  readonly expiries: LeaseExpiry[];
+  readonly t0: number;
+}
+
+function keeperFixture(overrides: Partial<LeaseKeeperOptions> = {}): KeeperFixture {
+  const time = new SimulatedTime();
+  const clock = time.clock();
+  const store = new ScriptedStore(clock);
+  const expiries: LeaseExpiry[] = [];
+  const keeper = new LeaseKeeper({
+    folder: join(tmpdir(), 'unused', FILER),
+    filer: FILER,
+    owner: 'a',
+    epoch: 7n,
+    clock,
+    log: silentLogger(),
+    write: store.write,
+    onExpired: (expiry) => expiries.push(expiry),
+    ...overrides,
+  });
+  return { time, clock, store, keeper, expiries, t0: clock.nowMs() };
+}
+
+/** Starts the keeper and completes its first write at once: valid until t0 + leaseMs. */
+async function startedKeeper(overrides: Partial<LeaseKeeperOptions> = {}): Promise<KeeperFixture> {
+  const fixture = keeperFixture(overrides);
+  const started = fixture.keeper.start();
+  fixture.store.last.complete();
+  assert.equal(await started, true);
+  return fixture;
+}
+
+function record(sequence: bigint, more: Partial<LeaseRecord> = {}): LeaseRecord {
+  return { filer: FILER, owner: 'a', epoch: 7n, sequence, leaseMs: LEASE_MS_DEFAULT, ...more };
+}
+
+async function withFolder(work: (folder: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'tandem-lease-'));
+  try {
+    const folder = join(root, FILER);
+    await mkdir(folder);
+    await work(folder);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+// --- the record on disk ------------------------------------------------------------------------
+
+test('lease record: is replaced atomically and read back, with epoch and sequence as decimal strings', async () => {
+  // Goal: what the keeper writes is what the observer reads, bigints survive JSON, no temporary file stays.
+  await withFolder(async (folder) => {
+    const big = record(2n ** 64n - 1n, { epoch: 2n ** 60n + 1n });
+    await writeLease(folder, record(1n));
+    await writeLease(folder, big);
+    assert.deepEqual(await readLease(folder, FILER), big);
+    const raw = JSON.parse(await readFile(leasePath(folder), 'utf8')) as Record<string, unknown>;
+    assert.equal(raw['epoch'], '1152921504606846977');
+    assert.equal(raw['sequence'], '18446744073709551615');
+    assert.equal('released' in raw, false);
+    await writeLease(folder, record(3n, { released: true }));
+    assert.deepEqual(await readLease(folder, FILER), record(3n, { released: true }));
+    assert.deepEqual(await readdir(folder), ['lease.json']);
+  });
+});
+
+test('lease record: a missing record reads as undefined and a corrupt one is an error naming its path', async () => {
+  // Goal: absence is not an error, and every malformed record is refused as 'corrupt' with the file named.
+  await withFolder(async (folder) => {
+    assert.equal(await readLease(folder, FILER), undefined);
+    const path = leasePath(folder);
+    const valid = { filer: FILER, owner: 'a', epoch: '7', sequence: '1', leaseMs: 1000 };
+    const corrupt = [
+      'not json',
+      '[1, 2]',
+      JSON.stringify({ ...valid, filer: 'fs2' }),
+      JSON.stringify({ ...valid, owner: '' }),
+      JSON.stringify({ ...valid, epoch: 7 }),
+      JSON.stringify({ ...valid, epoch: '07' }),
+      JSON.stringify({ ...valid, sequence: '0' }),
+      JSON.stringify({ ...valid, sequence: '18446744073709551616' }),
+      JSON.stringify({ ...valid, leaseMs: 0 }),
+      JSON.stringify({ ...valid, leaseMs: 1.5 }),
+      JSON.stringify({ ...valid, released: false }),
+      JSON.stringify({ ...valid, owner: 'x'.repeat(LEASE_BYTES_MAX) }),
+    ];
+    for (const contents of corrupt) {
+      await writeFile(path, contents);
+      await assert.rejects(readLease(folder, FILER), (error: unknown) => {
+        assert.ok(error instanceof MailboxError, `${contents.slice(0, 40)}: ${String(error)}`);
+        assert.equal(error.code, 'corrupt');
+        assert.equal(error.path, path);
+        assert.ok(error.message.includes(path), error.message);
+        return true;
+      });
+    }
+  });
+});
+
+test('lease keeper and observer: on a real folder the partner sees sequence 1, a renewal, then the release', async () => {
+  // Goal: the default write (writeLease) and readLease work together through a real file system.
+  await withFolder(async (folder) => {
+    const time = new SimulatedTime();
+    const clock = time.clock();
+    const keeper = new LeaseKeeper({ folder, filer: FILER, owner: 'a', epoch: 7n, clock, log: silentLogger() });
+    const observer = new LeaseObserver({ read: () => readLease(folder, FILER), clock: time.clock(1, 50) });
+    const t0 = clock.nowMs();
+    assert.equal(await keeper.start(), true);
+    assert.equal(keeper.validUntilMs, t0 + LEASE_MS_DEFAULT);
+    const first = await observer.poll();
+    assert.equal(first.state, 'fresh');
+    assert.deepEqual(first.state === 'fresh' && first.record, record(1n));
+    await time.advance(LEASE_RENEW_MS_DEFAULT);
+    for (let waited = 0; keeper.validUntilMs !== t0 + LEASE_RENEW_MS_DEFAULT + LEASE_MS_DEFAULT; waited++) {
+      assert.ok(waited < 5000, 'the renewal completes within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.equal((await readLease(folder, FILER))?.sequence, 2n);
+    await keeper.release();
+    assert.equal(keeper.isValid(), false);
+    const released = await observer.poll();
+    assert.equal(released.state, 'released');
+    assert.deepEqual(released.state === 'released' && released.record, record(3n, { released: true }));
+    assert.deepEqual(await readdir(folder), ['lease.json']);
+  });
+});
+
+// --- the holder ----------------------------------------------------------------------------------
+
+test('lease keeper: validity counts from the start of the last completed renewal, not its end', async () => {
+  // Goal: validUntil = start of the write + leaseMs, however long the write took.
+  const { time, store, keeper, t0 } = keeperFixture();
+  const started = keeper.start();
+  assert.equal(keeper.validUntilMs, undefined);
+  assert.equal(keeper.isValid(), false);
+  await time.advance(50);
+  store.last.complete();
+  assert.equal(await started, true);
+  assert.equal(keeper.validUntilMs, t0 + 1000);
+  await time.advanceTo(LEASE_RENEW_MS_DEFAULT);
+  assert.deepEqual(store.sequences, [1n, 2n]);
+  assert.equal(store.last.beganMs, t0 + 333);
+  await time.advance(200);
+  store.last.complete();
+  await flush();
+  assert.equal(keeper.validUntilMs, t0 + 1333);
+  assert.equal(keeper.isValid(t0 + 1332), true);
+  assert.equal(keeper.isValid(t0 + 1333), false);
+});
+
+test('lease keeper: a hung renewal makes the lease expire exactly at validUntil, and onExpired fires once', async () => {
+  // Goal: the holder stops at validUntil without noticing anything, not a millisecond early or late.
+  const { time, store, keeper, expiries, t0 } = await startedKeeper();
+  await time.advanceTo(333);
+  assert.equal(store.writes.length, 2); // renewal 2 began, and hangs
+  await time.advanceTo(999);
+  assert.equal(keeper.isValid(), true);
+  assert.deepEqual(expiries, []);
+  await time.advanceTo(1000);
+  assert.equal(keeper.isValid(), false);
+  assert.equal(keeper.isValid(t0 + 999), true);
+  assert.deepEqual(expiries, [{ validUntilMs: t0 + 1000, nowMs: t0 + 1000, sequence: 1n }]);
+  await time.advance(5000);
+  assert.equal(expiries.length, 1);
+  assert.equal(store.writes.length, 2, 'no renewal is started beside the hung one, nor after the lapse');
+});
+
+test('lease keeper: a failed renewal does not extend the lease', async () => {
+  // Goal: only completed writes count; failures keep the schedule, each with a new sequence.
+  const { time, store, keeper, expiries, t0 } = await startedKeeper();
+  for (const dueMs of [333, 666, 999]) {
+    await time.advanceTo(dueMs);
+    assert.equal(store.last.beganMs, t0 + dueMs);
+    store.last.fail();
+    await flush();
+    assert.equal(keeper.validUntilMs, t0 + 1000);
+  }
+  assert.deepEqual(store.sequences, [1n, 2n, 3n, 4n]);
+  await time.advanceTo(1000);
+  assert.equal(keeper.isValid(), false);
+  assert.equal(expiries.length, 1);
+});
+
+test('lease keeper: renewals resume after a failure, and a write that succeeds in time carries validity on', async () => {
+  // Goal: a transient mailbox error costs nothing if a later renewal completes before validUntil.
+  const { time, store, keeper, expiries, t0 } = await startedKeeper();
+  await time.advanceTo(333);
+  store.last.fail();
+  await time.advanceTo(666);
+  await time.advance(34);
+  store.last.complete(); // sequence 3, began at 666, completed at 700
+  await flush();
+  assert.equal(keeper.validUntilMs, t0 + 1666);
+  await time.advanceTo(999);
+  store.last.complete();
+  await time.advanceTo(1500);
+  assert.equal(keeper.isValid(), true);
+  assert.deepEqual(store.sequences, [1n, 2n, 3n, 4n, 5n]);
+  assert.deepEqual(expiries, []);
+});
+
+test('lease keeper: a renewal completing after the lapse does not bring validity back, and renewing stops', async () => {
+  // Goal: a lapse is final; the partner may have read the old sequence just before this write landed.
+  const { time, store, keeper, expiries, t0 } = await startedKeeper();
+  await time.advanceTo(333);
+  await time.advanceTo(1100);
+  store.last.complete(); // began at 333: counted, it would claim validity until 1333
+  await flush();
+  assert.equal(keeper.validUntilMs, t0 + 1000);
+  assert.equal(keeper.isValid(), false);
+  await time.advance(5000);
+  assert.equal(store.writes.length, 2, 'a lapsed keeper writes nothing more, so the partner can claim');
+  assert.equal(expiries.length, 1);
+});
+
+test('lease keeper: never has two renewals in flight, and starts an overdue one as soon as the previous completes', async () => {
+  // Goal: a slow write delays the next renewal instead of piling writes up; the schedule then resumes.
+  const { time, store, keeper, t0 } = await startedKeeper();
+  await time.advanceTo(333);
+  await time.advanceTo(900);
+  assert.equal(store.writes.length, 2);
+  store.last.complete();
+  await flush();
+  assert.equal(keeper.validUntilMs, t0 + 1333);
+  assert.equal(store.writes.length, 3);
+  assert.equal(store.last.beganMs, t0 + 900);
+  store.last.complete();
+  await time.advanceTo(1232);
+  assert.equal(store.writes.length, 3);
+  await time.advanceTo(1233);
+  assert.equal(store.writes.length, 4);
+  assert.equal(store.inFlightMax, 1);
+});
+
+test('lease keeper: a first write that does not complete within the lease leaves the lease never valid', async () => {
+  // Goal: start() reports failure, nothing is ever valid, and a straggling completion changes nothing.
+  const { time, store, keeper, expiries } = keeperFixture();
+  const started = keeper.start();
+  await time.advanceTo(1000);
+  assert.equal(await started, false);
+  store.last.complete();
+  await time.advance(1000);
+  assert.equal(keeper.validUntilMs, undefined);
+  assert.equal(keeper.isValid(), false);
+  assert.deepEqual(expiries, []);
+  assert.equal(store.writes.length, 1);
+});
+
+test('lease keeper: a failed first write is retried, and start() resolves once one completes in time', async () => {
+  // Goal: acquiring the lease survives one mailbox error.
+  const { time, store, keeper, t0 } = keeperFixture();
+  const started = keeper.start();
+  store.last.fail();
+  await time.advanceTo(333);
+  store.last.complete();
+  assert.equal(await started, true);
+  assert.equal(keeper.validUntilMs, t0 + 1333);
+});
+
+test('lease keeper: release ends validity at once and writes a released record after the renewal in flight', async () => {
+  // Goal: a planned release lets the partner claim at once, and the released record is the last write.
+  const { time, store, keeper, expiries, t0 } = await startedKeeper();
+  await time.advanceTo(400); // renewal 2 began at 333 and is still running
+  const released = keeper.release();
+  assert.equal(keeper.isValid(), false);
+  assert.equal(keeper.validUntilMs, t0 + 400);
+  await flush();
+  assert.equal(store.writes.length, 2);
+  store.writes[1]!.complete();
+  await flush();
+  assert.deepEqual(store.last.record, record(3n, { released: true }));
+  assert.equal(keeper.validUntilMs, t0 + 400, 'the renewal completing after release does not count');
+  store.last.complete();
+  await released;
+  await time.advance(5000);
+  assert.equal(store.writes.length, 3);
+  assert.deepEqual(expiries, []);
+  assert.equal(store.inFlightMax, 1);
+});
+
+test('lease keeper: stop cancels the timers and leaves the validity already earned', async () => {
+  // Goal: a stopped keeper renews no more and reports no expiry.
+  const { time, store, keeper, expiries, t0 } = await startedKeeper();
+  keeper.stop();
+  await time.advance(5000);
+  assert.equal(store.writes.length, 1);
+  assert.equal(keeper.validUntilMs, t0 + 1000);
+  assert.deepEqual(expiries, []);
+});
+
+// --- the partner ---------------------------------------------------------------------------------
+
+interface ReaderFixture {
+  readonly time: SimulatedTime;
+  readonly clock: SimClock;
+  readonly observer: LeaseObserver;
+  /** What the next read returns (an Error is thrown). */
+  current: LeaseRecord | Error | undefined;
+  /** How long a read takes. */
+  readMs: number;
+}
+
+function observerFixture(current: LeaseRecord | Error | undefined): ReaderFixture {
+  const time = new SimulatedTime();
+  const clock = time.clock(1, 3_000);
+  const fixture: ReaderFixture = {
+    time,
+    clock,
+    current,
+    readMs: 0,
+    observer: new LeaseObserver({
+      clock,
+      read: () =>
+        new Promise<LeaseRecord | undefined>((resolve, reject) => {
+          const settle = (): void => (fixture.current instanceof Error ? reject(fixture.current) : resolve(fixture.current));
+          if (fixture.readMs === 0) settle();
+          else clock.after(fixture.readMs, settle);
+        }),
+    }),
+  };
+  return fixture;
+}
+
+/** Polls, letting simulated time run while the read takes its time. */
+async function poll(fixture: ReaderFixture): Promise<ObservedLease> {
+  const seen = fixture.observer.poll();
+  await fixture.time.advance(fixture.readMs);
+  return seen;
+}
+
+test('lease observer: reports fresh while the sequence changes', async () => {
+  // Goal: a holder renewing every renewMs is never judged expired, however long it runs.
+  const fixture = observerFixture(record(1n));
+  for (let sequence = 1n; sequence <= 20n; sequence++) {
+    fixture.current = record(sequence);
+    const seen = await poll(fixture);
+    assert.equal(seen.state, 'fresh');
+    assert.equal(seen.unchangedForMs, 0);
+    await fixture.time.advance(LEASE_RENEW_MS_DEFAULT);
+  }
+});
+
+test('lease observer: reports expired only after leaseMs × (1 + ρ) + margin without change since it first saw the sequence', async () => {
+  // Goal: the threshold is exact (1260 ms by default), on the observer's own clock.
+  const fixture = observerFixture(record(5n));
+  assert.deepEqual(await poll(fixture), { state: 'fresh', record: record(5n), unchangedForMs: 0, expiresInMs: THRESHOLD_MS });
+  await fixture.time.advance(THRESHOLD_MS - 1);
+  assert.deepEqual(await poll(fixture), { state: 'fresh', record: record(5n), unchangedForMs: 1259, expiresInMs: 1 });
+  await fixture.time.advance(1);
+  assert.deepEqual(await poll(fixture), { state: 'expired', record: record(5n), unchangedForMs: 1260, expiresInMs: 0 });
+  fixture.current = record(6n);
+  assert.equal((await poll(fixture)).state, 'fresh');
+  fixture.current = record(1n, { epoch: 8n, owner: 'b' });
+  assert.equal((await poll(fixture)).state, 'fresh', 'a new owner or epoch restarts at sequence 1');
+});
+
+test('lease observer: a record first seen late is timed from its first sight, not earlier', async () => {
+  // Goal: an observer that starts (or reads) late never expires a lease sooner for it.
+  const fixture = observerFixture(record(9n)); // written long before the observer's first read
+  await fixture.time.advance(5000);
+  fixture.readMs = 300; // and that first read takes 300 ms: first sight is its end
+  const first = await poll(fixture);
+  assert.deepEqual([first.state, first.unchangedForMs], ['fresh', 0]);
+  fixture.readMs = 10;
+  await fixture.time.advanceTo(5000 + 300 + 1249); // reads from 1249 to 1259 ms after first sight
+  const justBefore = await poll(fixture);
+  assert.deepEqual([justBefore.state, justBefore.unchangedForMs], ['fresh', 1249], 'judged at the start of the read');
+  await fixture.time.advanceTo(5000 + 300 + 1260);
+  const expired = await poll(fixture);
+  assert.deepEqual([expired.state, expired.unchangedForMs], ['expired', 1260]);
+});
+
+test('lease observer: a read error is reported as unreadable, never as expired', async () => {
+  // Goal: an unreachable mailbox never makes the partner claim; the last record seen is still reported.
+  const fixture = observerFixture(new Error('EIO'));
+  const blind = await poll(fixture);
+  assert.equal(blind.state, 'unreadable');
+  assert.equal(blind.state === 'unreadable' && blind.record, undefined);
+  fixture.current = record(4n);
+  assert.equal((await poll(fixture)).state, 'fresh');
+  fixture.current = new Error('EIO');
+  for (let i = 0; i < 20; i++) {
+    await fixture.time.advance(LEASE_RENEW_MS_DEFAULT);
+    const seen = await poll(fixture);
+    assert.equal(seen.state, 'unreadable');
+    assert.ok(seen.state === 'unreadable' && seen.error instanceof Error && seen.record?.sequence === 4n);
+  }
+  fixture.current = record(4n);
+  assert.equal((await poll(fixture)).state, 'expired', 'once readable, the same sequence is judged from its first sight');
+});
+
+test('lease observer: a released record reads as released at once, and a missing one as absent', async () => {
+  // Goal: a planned release needs no waiting; no lease at all is never called expired.
+  const fixture = observerFixture(record(3n, { released: true }));
+  assert.equal((await poll(fixture)).state, 'released');
+  fixture.current = undefined;
+  assert.equal((await poll(fixture)).state, 'absent');
+  await fixture.time.advance(10_000);
+  const absent = await poll(fixture);
+  assert.deepEqual([absent.state, absent.unchangedForMs], ['absent', 10_000]);
+});
+
+test('lease observer: a record stating a longer lease is waited out in full', async () => {
+  // Goal: a holder configured with a longer lease than the partner is not claimed from too early.
+  const fixture = observerFixture(record(1n, { leaseMs: 2000 }));
+  await poll(fixture);
+  await fixture.time.advance(2000 * 1.01 + 250 - 1);
+  assert.equal((await poll(fixture)).state, 'fresh');
+  await fixture.time.advance(1);
+  assert.equal((await poll(fixture)).state, 'expired');
+});
+
+// --- the timing argument ---------------------------------------------------------------------------
+
+type Failure = 'hang' | 'fail' | 'fail-after-rename' | 'late-700' | 'late-1500';
+
+interface Timeline {
+  /** Real time from which the holder's writes go wrong. */
+  readonly failAtMs: number;
+  readonly failure: Failure;
+  /** Real time of the observer's first poll; it then polls every pollEveryMs (at most renewMs) on its own clock. */
+  readonly pollPhaseMs: number;
+  readonly pollEveryMs: number;
+  /** A read takes readMs and returns the file as it was snapshotMs after it began. */
+  readonly readMs: number;
+  readonly snapshotMs: number;
+  /** A write renames (becomes visible) visibleMs after it began and completes writeMs after. */
+  readonly visibleMs: number;
+  readonly writeMs: number;
+}
+
+const RHO = LEASE_DRIFT_RATIO_DEFAULT;
+
+/** Runs one timeline; returns the real times at which the holder's validity ended and the observer saw 'expired'. */
+async function runTimeline(line: Timeline): Promise<{ validUntilRealMs: number; expiredRealMs: number }> {
+  const time = new SimulatedTime();
+  const real = time.clock(1, 0);
+  const holderClock = time.clock(1 / (1 + RHO), 7_000_000); // runs 1% slow: its lease lasts longer in real time
+  const observerClock = time.clock(1 + RHO, 123); // runs 1% fast: its wait is shorter in real time
+  let disk: LeaseRecord | undefined;
+  const write = (written: LeaseRecord): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const failing = time.realMs >= line.failAtMs;
+      if (failing && line.failure === 'hang') return;
+      if (failing && line.failure === 'fail') {
+        real.after(line.writeMs, () => reject(new Error('mailbox unreachable')));
+        return;
+      }
+      const lateMs = !failing ? 0 : line.failure === 'late-700' ? 700 : line.failure === 'late-1500' ? 1500 : 0;
+      real.after(line.visibleMs + lateMs, () => {
+        disk = written;
+      });
+      real.after(line.writeMs + lateMs, () => (failing && line.failure === 'fail-after-rename' ? reject(new Error('fsync')) : resolve()));
+    });
+  const read = (): Promise<LeaseRecord | undefined> =>
+    new Promise((resolve) => {
+      real.after(line.snapshotMs, () => {
+        const seen = disk;
+        real.after(line.readMs - line.snapshotMs, () => resolve(seen));
+      });
+    });
+  const expiries: number[] = [];
+  const keeper = new LeaseKeeper({
+    folder: join(tmpdir(), 'unused', FILER),
+    filer: FILER,
+    owner: 'a',
+    epoch: 3n,
+    clock: holderClock,
+    log: silentLogger(),
+    write,
+    onExpired: () => expiries.push(time.realMs),
+  });
+  const observer = new LeaseObserver({ read, clock: observerClock });
+  let expiredRealMs: number | undefined;
+  const tick = (): void => {
+    const beganMs = observerClock.nowMs();
+    void observer.poll().then((seen) => {
+      if (seen.state === 'expired') expiredRealMs = time.realMs;
+      else observerClock.after(Math.max(0, beganMs + line.pollEveryMs - observerClock.nowMs()), tick);
+    });
+  };
+  real.after(line.pollPhaseMs, tick);
+  void keeper.start();
+  await time.advanceTo(line.failAtMs + 6000);
+  assert.ok(expiredRealMs !== undefined, 'the observer saw the lease expire');
+  assert.equal(expiries.length, 1);
+  const validUntilRealMs = holderClock.realAt(keeper.validUntilMs!);
+  assert.ok(Math.abs(expiries[0]! - validUntilRealMs) < 1e-6, 'onExpired ran at validUntil');
+  return { validUntilRealMs, expiredRealMs };
+}
+
+/** Every combination of the delays at coarse phases, and the zero-delay case at every 1 ms of poll phase. */
+function timelines(): Timeline[] {
+  const lines: Timeline[] = [];
+  const failures: Failure[] = ['hang', 'fail', 'fail-after-rename', 'late-700', 'late-1500'];
+  const reads = [{ readMs: 0, snapshotMs: 0 }, { readMs: 40, snapshotMs: 0 }, { readMs: 40, snapshotMs: 40 }];
+  const writes = [{ visibleMs: 0, writeMs: 0 }, { visibleMs: 0, writeMs: 30 }, { visibleMs: 30, writeMs: 30 }];
+  for (let failPhaseMs = 0; failPhaseMs < LEASE_RENEW_MS_DEFAULT; failPhaseMs += 48) {
+    const failAtMs = 1000 + failPhaseMs;
+    for (let pollPhaseMs = 0; pollPhaseMs < LEASE_RENEW_MS_DEFAULT; pollPhaseMs += 1) {
+      if (failPhaseMs % 96 === 0) lines.push({ failAtMs, failure: 'hang', pollPhaseMs, pollEveryMs: 315, ...reads[0]!, ...writes[0]! });
+      if (pollPhaseMs % 37 !== 0) continue;
+      for (const failure of failures) {
+        for (const pollEveryMs of [333, 315, 97]) {
+          for (const read of reads) for (const write of writes) lines.push({ failAtMs, failure, pollPhaseMs, pollEveryMs, ...read, ...write });
+        }
+      }
+    }
+  }
+  return lines;
+}
+
+test("timing argument: with the holder's clock 1% slow and the observer's 1% fast, expired comes after the holder's last valid instant plus stopGraceMs", async () => {
+  // Goal: fencing.md's inequality holds on the real classes for stopGraceMs = marginMs - 2ρ·leaseMs,
+  // over renewal phases, poll phases and periods, read and write delays, and every way the
+  // holder's writes fail. A poll period of 315 ms (a quarter of the 1260 ms threshold) lets a
+  // poll fall right at the threshold, where the argument is tightest.
+  const stopGraceMs = LEASE_MARGIN_MS_DEFAULT - 2 * RHO * LEASE_MS_DEFAULT; // 230
+  let slackMinMs = Number.POSITIVE_INFINITY;
+  const lines = timelines();
+  for (const line of lines) {
+    const { validUntilRealMs, expiredRealMs } = await runTimeline(line);
+    const slackMs = expiredRealMs - (validUntilRealMs + stopGraceMs);
+    assert.ok(slackMs > 0, `${JSON.stringify(line)}: expired at ${expiredRealMs}, valid until ${validUntilRealMs}`);
+    slackMinMs = Math.min(slackMinMs, slackMs);
+  }
+  // The sweep reaches the edge: the exact bound leaves 7.5 ms (1260/1.01 - 1010 - 230) when the
+  // partner first sees a renewal the instant it began; the sweep must come within a few ms of it.
+  assert.ok(slackMinMs < 10, `closest approach ${slackMinMs} ms over ${lines.length} timelines`);
+});
