@@ -2,13 +2,15 @@
 // directory entries), data files and file handles. Every namespace operation is one metadata
 // transaction, committed with synchronous = FULL before it returns (RFC 1813: metadata
 // operations are stable before the reply). Permission and error rules are Linux's, as knfsd
-// applies them. Data durability follows RFC 1813 3.3.7 and 3.3.21: see `write` and `commit`.
+// applies them. Data durability follows RFC 1813 3.3.7 and 3.3.21: see `write` and `commit`,
+// whose data path is file-contents.ts.
 // `openVolume` builds a DirectoryVolume on an opened volume directory (volume-directory.ts).
 
 import { randomBytes } from 'node:crypto';
 import { promises as fsPromises } from 'node:fs';
-import { changedInode, FILE_SIZE_MAX, initialAttributes } from './attribute-changes.js';
+import { changedInode, initialAttributes } from './attribute-changes.js';
 import { checkName, checkSymlinkTarget, isDotName } from './entry-names.js';
+import { FileContents } from './file-contents.js';
 import { FileData } from './file-data.js';
 import type { FileHandles } from './file-handles.js';
 import {
@@ -27,7 +29,7 @@ import {
   requireSearch,
   requireUnlinkable,
 } from './namespace-rules.js';
-import { isOwner, isRoot, modeAfterWrite, permits } from './permissions.js';
+import { isRoot, permits } from './permissions.js';
 import { systemNow } from './system-clock.js';
 import {
   StorageError,
@@ -46,18 +48,17 @@ import {
   type Volume,
   type VolumeIdentity,
 } from './types.js';
-import { UnstableWrites, type RecordedWrite } from './unstable-writes.js';
+import { UnstableWrites } from './unstable-writes.js';
 import { openVolumeDirectory, type OpenedVolumeDirectory } from './volume-directory.js';
 
 export { createVolume } from './volume-directory.js';
 export { NAME_BYTES_MAX, SYMLINK_TARGET_BYTES_MAX } from './entry-names.js';
 export { FILE_SIZE_MAX } from './attribute-changes.js';
 export { LINK_COUNT_MAX } from './namespace-rules.js';
+export { READ_BYTES_MAX } from './file-contents.js';
 
 /** The most entries one readdir returns, whatever the caller asks. */
 export const READDIR_ENTRIES_MAX = 4096;
-/** The most bytes one read returns (RFC 1813 3.3.6: a read may be short). */
-export const READ_BYTES_MAX = 1_048_576;
 /** Cookies 1 and 2 are left to the NFS layer's '.' and '..'; 0 means "from the start". */
 export const COOKIE_OFFSET = 2n;
 
@@ -90,10 +91,6 @@ function randomGeneration(): number {
   return randomBytes(4).readUInt32BE(0);
 }
 
-function maxBigint(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
-}
-
 function minBigint(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
@@ -108,6 +105,7 @@ export class DirectoryVolume implements Volume {
   readonly #data: FileData;
   readonly #now: () => Timestamp;
   readonly #unstable: UnstableWrites;
+  readonly #contents: FileContents;
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -122,6 +120,14 @@ export class DirectoryVolume implements Volume {
     this.#data = new FileData(opened.dataFolder, (fileid) => this.#logicalSize(fileid));
     this.#now = now;
     this.#unstable = new UnstableWrites(opened.store, this.#data);
+    this.#contents = new FileContents({
+      store: opened.store,
+      data: this.#data,
+      unstable: this.#unstable,
+      now,
+      inode: (fileid) => this.#inode(fileid),
+      save: (inode) => this.#apply((batch) => batch.save(inode)),
+    });
   }
 
   /**
@@ -171,7 +177,7 @@ export class DirectoryVolume implements Volume {
   }
 
   read(caller: Caller, fileid: bigint, offset: bigint, count: number): Promise<{ data: Buffer; eof: boolean }> {
-    return this.#track(this.#read(caller, fileid, offset, count));
+    return this.#track(this.#contents.read(caller, fileid, offset, count));
   }
 
   /**
@@ -181,12 +187,12 @@ export class DirectoryVolume implements Volume {
    * 'file-sync', which is what is returned.
    */
   write(caller: Caller, fileid: bigint, offset: bigint, data: Buffer, stability: Stability): Promise<Stability> {
-    return this.#track(this.#write(caller, fileid, offset, data, stability));
+    return this.#track(this.#contents.write(caller, fileid, offset, data, stability));
   }
 
   /** RFC 1813 3.3.21: syncs the file's data, then commits its pending size and times. */
   commit(fileid: bigint): Promise<void> {
-    return this.#track(this.#commit(fileid));
+    return this.#track(this.#contents.commit(fileid));
   }
 
   create(caller: Caller, directory: bigint, name: string, how: CreateHow): bigint {
@@ -397,82 +403,6 @@ export class DirectoryVolume implements Volume {
     if (failure !== undefined) throw failure;
   }
 
-  async #read(caller: Caller, fileid: bigint, offset: bigint, count: number): Promise<{ data: Buffer; eof: boolean }> {
-    const inode = this.#regularFile(fileid);
-    // knfsd: the owner may read whatever the mode says (open-then-read of a 0200 file it made),
-    // and so may anyone who may execute it (NFSD_MAY_READ_IF_EXEC: clients read to execute).
-    const permission = permits(caller, inode);
-    if (!isOwner(caller, inode) && !permission.read && !permission.execute) {
-      throw new StorageError('access', `no read permission on file ${fileid}`);
-    }
-    if (offset < 0n || offset >= inode.size) return { data: Buffer.alloc(0), eof: true };
-    const wanted = BigInt(Math.max(0, Math.min(Math.floor(count), READ_BYTES_MAX)));
-    const remaining = inode.size - offset;
-    const length = Number(wanted < remaining ? wanted : remaining);
-    const data = await this.#data.read(fileid, offset, length);
-    return { data, eof: offset + BigInt(length) >= inode.size };
-  }
-
-  async #write(
-    caller: Caller,
-    fileid: bigint,
-    offset: bigint,
-    data: Buffer,
-    stability: Stability,
-  ): Promise<Stability> {
-    const inode = this.#regularFile(fileid);
-    // knfsd (NFSD_MAY_OWNER_OVERRIDE): the owner may write to its file whatever the mode says;
-    // clients rely on it for open(O_CREAT | O_WRONLY, 0444) followed by write.
-    if (!isOwner(caller, inode) && !permits(caller, inode).write) {
-      throw new StorageError('access', `no write permission on file ${fileid}`);
-    }
-    const end = offset + BigInt(data.length);
-    if (offset < 0n || end > FILE_SIZE_MAX) {
-      throw new StorageError('too-big', `a write to ${end} is beyond the largest file size ${FILE_SIZE_MAX}`);
-    }
-    const mode = modeAfterWrite(caller, inode.mode);
-    if (mode !== inode.mode) {
-      const now = this.#now();
-      this.#apply((batch) => batch.save({ ...inode, mode, ctime: now }));
-    }
-    if (data.length > 0) {
-      // The size covers the bytes before they are issued (see unstable-writes.ts).
-      let recorded: RecordedWrite | undefined;
-      let removed = false;
-      const recordWrite = (): void => {
-        const stored = this.#store.inode(fileid);
-        if (stored === undefined) {
-          removed = true;
-          return;
-        }
-        const current = this.#unstable.overlay(stored);
-        recorded = this.#unstable.wrote(fileid, maxBigint(current.size, end), this.#now());
-      };
-      try {
-        await this.#data.write(fileid, offset, data, recordWrite);
-      } catch (error) {
-        if (recorded !== undefined) this.#unstable.withdraw(recorded);
-        throw error;
-      }
-      if (removed) {
-        // Removed before the data file was opened: this write made a data file nobody owns.
-        this.#data.discard(fileid);
-        return stability === 'unstable' ? 'unstable' : 'file-sync';
-      }
-    }
-    if (stability === 'unstable') {
-      await this.#unstable.bound();
-      return 'unstable';
-    }
-    await this.#unstable.stabilize(fileid);
-    return 'file-sync';
-  }
-
-  async #commit(fileid: bigint): Promise<void> {
-    this.#inode(fileid);
-    await this.#unstable.stabilize(fileid);
-  }
-
   #setattr(caller: Caller, inode: Inode, changes: SetAttributes): Inode {
     const updated = changedInode(caller, inode, changes, this.#now());
     // The shrink is stable before the metadata says so (see FileData.truncate). A growth first
@@ -606,13 +536,6 @@ export class DirectoryVolume implements Volume {
   #directoryInode(fileid: bigint): Inode {
     const inode = this.#inode(fileid);
     if (inode.type !== 'dir') throw new StorageError('not-dir', `file ${fileid} is not a directory`);
-    return inode;
-  }
-
-  #regularFile(fileid: bigint): Inode {
-    const inode = this.#inode(fileid);
-    if (inode.type === 'dir') throw new StorageError('is-dir', `file ${fileid} is a directory`);
-    if (inode.type !== 'reg') throw new StorageError('invalid', `file ${fileid} is not a regular file`);
     return inode;
   }
 
