@@ -23,47 +23,8 @@ import type {
   ReaddirplusResult,
   WccData,
 } from './types.js';
+import { DIR, encode, FILE, HANDLE, LINK, T1, T2, T3, VERIFIER } from './results-fixture.js';
 
-function encode<R>(encoder: (writer: XdrWriter, result: R) => void, result: R): Buffer {
-  const writer = new XdrWriter();
-  encoder(writer, result);
-  return writer.toBuffer();
-}
-
-function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures
-
-const HANDLE = hex('0123456789abcdef0123'); // 10 bytes: needs 2 bytes of padding
-const VERIFIER = hex('8899aabbccddeeff');
-const T1: Timestamp = { seconds: 1_700_000_000, nanoseconds: 1 };
-const T2: Timestamp = { seconds: 1_700_000_001, nanoseconds: 999_999_999 };
-const T3: Timestamp = { seconds: 0xffff_ffff, nanoseconds: 0 };
-
-function attributes(type: FileType, fileid: bigint): Attributes {
-  return {
-    type,
-    mode: 0o4755,
-    nlink: 2,
-    uid: 1000,
-    gid: 100,
-    size: 0x1_2345_6789n,
-    used: 0x2_0000_0000n,
-    rdev: type === 'chr' || type === 'blk' ? { major: 8, minor: 17 } : { major: 0, minor: 0 },
-    fsid: 0x0102_0304_0506_0708n,
-    fileid,
-    atime: T1,
-    mtime: T2,
-    ctime: T3,
-  };
-}
-
-const FILE = attributes('reg', 42n);
-const DIR = attributes('dir', 2n);
-const LINK = attributes('lnk', 43n);
 const WCC_FULL: WccData = { before: { size: 10n, mtime: T1, ctime: T2 }, after: FILE };
 const WCC_BEFORE_ONLY: WccData = { before: { size: 0n, mtime: T3, ctime: T3 }, after: undefined };
 const WCC_EMPTY: WccData = { before: undefined, after: undefined };

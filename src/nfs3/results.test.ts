@@ -5,52 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import type { Attributes, FileType, Timestamp } from '../storage/types.js';
+import type { Attributes, FileType } from '../storage/types.js';
 import { XdrWriter } from '../xdr/index.js';
 import { nfsstat3 } from './constants.js';
 import * as results from './results.js';
-import type { ReaddirResult, ReaddirplusResult, WccData } from './types.js';
+import type { ReaddirResult, ReaddirplusResult } from './types.js';
+import { attributes, DIR, encode, FILE, HANDLE, hex, VERIFIER, WCC_EMPTY } from './results-fixture.js';
 
-function encode<R>(encoder: (writer: XdrWriter, result: R) => void, result: R): Buffer {
-  const writer = new XdrWriter();
-  encoder(writer, result);
-  return writer.toBuffer();
-}
-
-function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures
-
-const HANDLE = hex('0123456789abcdef0123'); // 10 bytes: needs 2 bytes of padding
-const VERIFIER = hex('8899aabbccddeeff');
-const T1: Timestamp = { seconds: 1_700_000_000, nanoseconds: 1 };
-const T2: Timestamp = { seconds: 1_700_000_001, nanoseconds: 999_999_999 };
-const T3: Timestamp = { seconds: 0xffff_ffff, nanoseconds: 0 };
-
-function attributes(type: FileType, fileid: bigint): Attributes {
-  return {
-    type,
-    mode: 0o4755,
-    nlink: 2,
-    uid: 1000,
-    gid: 100,
-    size: 0x1_2345_6789n,
-    used: 0x2_0000_0000n,
-    rdev: type === 'chr' || type === 'blk' ? { major: 8, minor: 17 } : { major: 0, minor: 0 },
-    fsid: 0x0102_0304_0506_0708n,
-    fileid,
-    atime: T1,
-    mtime: T2,
-    ctime: T3,
-  };
-}
-
-const FILE = attributes('reg', 42n);
-const DIR = attributes('dir', 2n);
-const WCC_EMPTY: WccData = { before: undefined, after: undefined };
 
 // ---------------------------------------------------------------------------------------------
 // Golden bytes, written out from RFC 1813's XDR definitions
