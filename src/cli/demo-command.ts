@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../cluster/config.js';
 import { initCluster } from '../cluster/init.js';
 import { adminToken } from '../admin/admin-token.js';
+import { AdminClient } from '../admin/admin-client.js';
+import type { StatusReport } from '../admin/cluster-service.js';
 import { parseCommand } from './usage.js';
 
 /** How long the nodes may take to answer their admin APIs. */
@@ -37,8 +39,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   const stopAll = () => Promise.all(nodes.map(stopChild));
   try {
     const token = adminToken(config.secret);
-    const status = await Promise.all(config.nodes.map((node) => waitForAdmin(`http://${node.admin.host}:${node.admin.port}/v1/status`, token, nodes)));
-    const report = status[0] as { filers: { name: string; servedBy: string | null; urls: string[] }[] };
+    const status = await Promise.all(config.nodes.map((node) => waitForAdmin(new AdminClient({ endpoints: [node.admin], token, timeoutMs: POLL_MS * 10 }), nodes)));
+    const report = status[0]!;
     const lines = [
       `Tandem demo: a filer pair on loopback (configuration ${configFile})`,
       '',
@@ -67,18 +69,17 @@ export async function demoCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-async function waitForAdmin(url: string, token: string, nodes: readonly ChildProcess[]): Promise<unknown> {
+/** The node's status once its admin API answers; fails if a node exits or the deadline passes. */
+async function waitForAdmin(client: AdminClient, nodes: readonly ChildProcess[]): Promise<StatusReport> {
   const deadline = Date.now() + DEMO_START_DEADLINE_MS;
   for (;;) {
     const exited = nodes.find((node) => node.exitCode !== null);
     if (exited !== undefined) throw new Error(`a node exited (code ${exited.exitCode}) before it was ready`);
     try {
-      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-      if (response.ok) return await response.json();
-    } catch {
-      // not listening yet
+      return await client.status();
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the admin API did not answer within ${DEMO_START_DEADLINE_MS} ms: ${String(error)}`);
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${DEMO_START_DEADLINE_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

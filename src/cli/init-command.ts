@@ -3,7 +3,8 @@
 // cluster/init.ts.
 
 import path from 'node:path';
-import { formatEndpoint, loadConfig } from '../cluster/config.js';
+import { exportPathOf, formatEndpoint, loadConfig } from '../cluster/config.js';
+import { nfsUrl } from '../server/nfs-url.js';
 import { CONFIG_FILE_NAME, initCluster, InitError } from '../cluster/init.js';
 import { parseCommand, UsageError } from './usage.js';
 
@@ -45,7 +46,7 @@ export async function initCommand(args: string[]): Promise<number> {
     ...config.nodes.map((node) => `  ${`node ${node.name}`.padEnd(15)}interconnect ${formatEndpoint(node.interconnect)}, admin ${formatEndpoint(node.admin)}, partner ${node.partner}`),
     ...config.filers.flatMap((filer) =>
       filer.volumes.map((volume) => {
-        const url = `nfs://${filer.addresses[0]}${volume.path ?? ''}?version=3&nfsport=${filer.port}&mountport=${filer.port}`;
+        const url = nfsUrl(filer.addresses[0]!, exportPathOf(volume), filer.port);
         return `  ${`filer ${filer.name}`.padEnd(15)}home ${filer.home}, volume ${shown(volume.directory)}, ${url}`;
       }),
     ),

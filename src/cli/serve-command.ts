@@ -2,11 +2,10 @@
 // shut it down cleanly (calls in progress are answered, volumes closed). Layer: cli.
 
 import { createLogger, isLogLevel } from '../platform/logger.js';
-import { parseClientRules, ExportRuleError } from '../exports/client-rules.js';
+import { CLIENTS_DEFAULT, parseClientRules, ExportRuleError } from '../exports/client-rules.js';
 import { FileServer, type ExportConfig } from '../server/file-server.js';
 import { parseCommand, parseListen, UsageError } from './usage.js';
 
-export const CLIENTS_DEFAULT = '*(rw,root_squash)';
 
 const USAGE = `usage: tandem serve --volume DIR[=PATH] [--volume ...] --listen HOST:PORT [options]
 

@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { ExportRuleError, parseClientRules, type ClientRule } from '../exports/client-rules.js';
+import { CLIENTS_DEFAULT, ExportRuleError, parseClientRules, type ClientRule } from '../exports/client-rules.js';
 import { normalizeExportPath } from '../exports/export-table.js';
 import { MNTPATHLEN } from '../mount/program.js';
 import { LOG_LEVELS, type LogLevel } from '../platform/logger.js';
@@ -31,7 +31,7 @@ export const VOLUMES_PER_FILER_MAX = 64;
 export const SECRET_BYTES_MIN = 32;
 export const SECRET_BYTES_MAX = 4096;
 export const FILER_PORT_DEFAULT = 20490;
-export const CLIENTS_DEFAULT = '*(rw,root_squash)';
+export { CLIENTS_DEFAULT };
 export const HEARTBEAT_INTERVAL_MS_DEFAULT = 100;
 export const HEARTBEAT_INTERVAL_MS_MAX = 10_000;
 export const PEER_TIMEOUT_MS_DEFAULT = 1_000;
@@ -74,6 +74,15 @@ export interface VolumeConfig {
   /** The `clients` key as written (or the default). */
   readonly clients: string;
   readonly rules: readonly ClientRule[];
+}
+
+/**
+ * Where clients mount a volume without opening it: its `export` key, or "/" and the volume's
+ * folder name, which is the volume's name unless it was created with another (`tandem volume
+ * create --name`); the server itself uses the name stored in the volume.
+ */
+export function exportPathOf(volume: VolumeConfig): string {
+  return volume.path ?? `/${path.basename(volume.directory)}`;
 }
 
 export interface FilerConfig {

@@ -16,7 +16,7 @@
 // claim is ignored, a claim or record that does not parse or names another filer is refused.
 
 import assert from 'node:assert/strict';
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
   createExclusive,
@@ -244,6 +244,21 @@ export class Mailbox {
       'hand-off',
     );
     await this.#writeAtEpoch(epoch, path, contents, 'hand-off');
+  }
+
+  /** True when a hand-off for `epoch` is there (a stat: status asks this often; no read). */
+  async hasHandoff(epoch: bigint): Promise<boolean> {
+    assertEpoch(epoch, 0n);
+    const path = this.#handoffPath(epoch);
+    return io('look for hand-off', path, async () => {
+      try {
+        await access(path);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      }
+    });
   }
 
   /** The hand-off written at `epoch`, or undefined when there is none. */

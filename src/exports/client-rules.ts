@@ -6,6 +6,8 @@
 import net from 'node:net';
 
 export const ANONYMOUS_ID_DEFAULT = 65534;
+/** Who may mount when nothing is said: everyone, read-write, root squashed. */
+export const CLIENTS_DEFAULT = '*(rw,root_squash)';
 export const CLIENT_RULES_MAX = 256;
 
 export type ClientMatch =

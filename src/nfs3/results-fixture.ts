@@ -4,7 +4,8 @@
 
 import type { Attributes, FileType, Timestamp } from '../storage/types.js';
 import { XdrWriter } from '../xdr/index.js';
-import type { WccData } from './types.js';
+import { nfsstat3 } from './constants.js';
+import type { ReaddirResult, ReaddirplusResult, WccData } from './types.js';
 
 export function encode<R>(encoder: (writer: XdrWriter, result: R) => void, result: R): Buffer {
   const writer = new XdrWriter();
@@ -44,3 +45,28 @@ export const FILE = attributes('reg', 42n);
 export const DIR = attributes('dir', 2n);
 export const LINK = attributes('lnk', 43n);
 export const WCC_EMPTY: WccData = { before: undefined, after: undefined };
+
+export const READDIR_OK: Extract<ReaddirResult, { readonly status: typeof nfsstat3.NFS3_OK }> = {
+  status: nfsstat3.NFS3_OK,
+  dirAttributes: DIR,
+  cookieverf: VERIFIER,
+  entries: [
+    { fileid: 42n, name: 'a', cookie: 1n },
+    { fileid: 43n, name: 'four', cookie: 2n },
+    { fileid: 0xffff_ffff_ffff_ffffn, name: 'a-longer-name.txt', cookie: 0x7fff_ffff_ffff_ffffn },
+  ],
+  eof: true,
+};
+
+export const READDIRPLUS_OK: Extract<ReaddirplusResult, { readonly status: typeof nfsstat3.NFS3_OK }> = {
+  status: nfsstat3.NFS3_OK,
+  dirAttributes: undefined,
+  cookieverf: VERIFIER,
+  entries: [
+    { fileid: 42n, name: 'file', cookie: 1n, attributes: FILE, handle: HANDLE },
+    { fileid: 43n, name: 'link', cookie: 2n, attributes: undefined, handle: Buffer.alloc(64, 0xee) },
+    { fileid: 2n, name: 'dir', cookie: 3n, attributes: DIR, handle: undefined },
+    { fileid: 44n, name: 'bare', cookie: 4n, attributes: undefined, handle: undefined },
+  ],
+  eof: false,
+};

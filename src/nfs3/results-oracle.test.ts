@@ -20,10 +20,9 @@ import type {
   Nfs3Result,
   PostOpAttr,
   ReaddirResult,
-  ReaddirplusResult,
   WccData,
 } from './types.js';
-import { DIR, encode, FILE, HANDLE, LINK, T1, T2, T3, VERIFIER } from './results-fixture.js';
+import { DIR, encode, FILE, HANDLE, LINK, READDIR_OK, READDIRPLUS_OK, T1, T2, T3, VERIFIER } from './results-fixture.js';
 
 const WCC_FULL: WccData = { before: { size: 10n, mtime: T1, ctime: T2 }, after: FILE };
 const WCC_BEFORE_ONLY: WccData = { before: { size: 0n, mtime: T3, ctime: T3 }, after: undefined };
@@ -341,30 +340,6 @@ function oracle<R extends object>(
   return { name, proc, result, encoded: encode(encoder, result) };
 }
 
-const READDIR_OK: ReaddirResult = {
-  status: nfsstat3.NFS3_OK,
-  dirAttributes: DIR,
-  cookieverf: VERIFIER,
-  entries: [
-    { fileid: 42n, name: 'a', cookie: 1n },
-    { fileid: 43n, name: 'four', cookie: 2n },
-    { fileid: 0xffff_ffff_ffff_ffffn, name: 'a-longer-name.txt', cookie: 0x7fff_ffff_ffff_ffffn },
-  ],
-  eof: true,
-};
-
-const READDIRPLUS_OK: ReaddirplusResult = {
-  status: nfsstat3.NFS3_OK,
-  dirAttributes: undefined,
-  cookieverf: VERIFIER,
-  entries: [
-    { fileid: 42n, name: 'file', cookie: 1n, attributes: FILE, handle: HANDLE },
-    { fileid: 43n, name: 'link', cookie: 2n, attributes: undefined, handle: Buffer.alloc(64, 0xee) },
-    { fileid: 2n, name: 'dir', cookie: 3n, attributes: DIR, handle: undefined },
-    { fileid: 44n, name: 'bare', cookie: 4n, attributes: undefined, handle: undefined },
-  ],
-  eof: false,
-};
 
 function createdCases(
   name: string,

@@ -9,8 +9,7 @@ import type { Attributes, FileType } from '../storage/types.js';
 import { XdrWriter } from '../xdr/index.js';
 import { nfsstat3 } from './constants.js';
 import * as results from './results.js';
-import type { ReaddirResult, ReaddirplusResult } from './types.js';
-import { attributes, DIR, encode, FILE, HANDLE, hex, VERIFIER, WCC_EMPTY } from './results-fixture.js';
+import { attributes, encode, FILE, hex, READDIR_OK, READDIRPLUS_OK, VERIFIER, WCC_EMPTY } from './results-fixture.js';
 
 
 // ---------------------------------------------------------------------------------------------
@@ -129,30 +128,6 @@ test('NULL: the result is void', () => {
 // ---------------------------------------------------------------------------------------------
 // Zero copy, sizes, programmer errors
 
-const READDIR_OK: ReaddirResult = {
-  status: nfsstat3.NFS3_OK,
-  dirAttributes: DIR,
-  cookieverf: VERIFIER,
-  entries: [
-    { fileid: 42n, name: 'a', cookie: 1n },
-    { fileid: 43n, name: 'four', cookie: 2n },
-    { fileid: 0xffff_ffff_ffff_ffffn, name: 'a-longer-name.txt', cookie: 0x7fff_ffff_ffff_ffffn },
-  ],
-  eof: true,
-};
-
-const READDIRPLUS_OK: ReaddirplusResult = {
-  status: nfsstat3.NFS3_OK,
-  dirAttributes: undefined,
-  cookieverf: VERIFIER,
-  entries: [
-    { fileid: 42n, name: 'file', cookie: 1n, attributes: FILE, handle: HANDLE },
-    { fileid: 43n, name: 'link', cookie: 2n, attributes: undefined, handle: Buffer.alloc(64, 0xee) },
-    { fileid: 2n, name: 'dir', cookie: 3n, attributes: DIR, handle: undefined },
-    { fileid: 44n, name: 'bare', cookie: 4n, attributes: undefined, handle: undefined },
-  ],
-  eof: false,
-};
 
 function chunkHolds(chunks: readonly Buffer[], data: Buffer): boolean {
   return chunks.some(

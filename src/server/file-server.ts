@@ -20,6 +20,7 @@ import { ExportTable, normalizeExportPath, type Export } from '../exports/export
 import type { ClientRule } from '../exports/client-rules.js';
 import type { Volume } from '../storage/types.js';
 import { openVolume } from '../storage/volume.js';
+import { nfsUrl } from './nfs-url.js';
 import { RequestGate, type DrainResult } from './request-gate.js';
 
 export interface ExportConfig {
@@ -122,10 +123,7 @@ export class FileServer {
 
   /** The libnfs URL of each export on each address. */
   urls(): string[] {
-    return this.hosts.flatMap((address) => {
-      const host = address.includes(':') ? `[${address}]` : address;
-      return this.#exports.map((e) => `nfs://${host}${e.path}?version=3&nfsport=${this.port}&mountport=${this.port}`);
-    });
+    return this.hosts.flatMap((address) => this.#exports.map((e) => nfsUrl(address, e.path, this.port)));
   }
 
   get exports(): readonly { readonly path: string; readonly volume: Volume; readonly gate: RequestGate }[] {

@@ -5,7 +5,8 @@
 
 import type { Logger } from '../../platform/logger.js';
 import { FileServer, type FilerHandoff } from '../../server/file-server.js';
-import type { FilerConfig } from '../config.js';
+import { nfsUrl } from '../../server/nfs-url.js';
+import { exportPathOf, type FilerConfig } from '../config.js';
 import { Mailbox, MailboxError } from '../mailbox.js';
 import type { MailboxView } from '../core/types.js';
 
@@ -34,7 +35,7 @@ export class FilerHost {
   /** The claims and the state record, as the core reads them. */
   async inspect(): Promise<MailboxView> {
     const [claim, record] = await Promise.all([this.#mailbox.currentEpoch(), this.#mailbox.readState()]);
-    const handoff = claim === undefined ? false : (await this.#mailbox.readHandoff(claim.epoch)) !== undefined;
+    const handoff = claim === undefined ? false : await this.#mailbox.hasHandoff(claim.epoch);
     return { epoch: claim?.epoch, owner: claim?.owner, state: record?.state, handoff };
   }
 
@@ -97,13 +98,9 @@ export class FilerHost {
   }
 
   urls(): string[] {
-    return this.config.addresses.flatMap((address) => {
-      const host = address.includes(':') ? `[${address}]` : address;
-      return this.config.volumes.map((volume) => {
-        const path = volume.path ?? `/${volume.directory.split('/').filter((part) => part.length > 0).at(-1) ?? ''}`;
-        return `nfs://${host}${path}?version=3&nfsport=${this.config.port}&mountport=${this.config.port}`;
-      });
-    });
+    return this.config.addresses.flatMap((address) =>
+      this.config.volumes.map((volume) => nfsUrl(address, exportPathOf(volume), this.config.port)),
+    );
   }
 
   #serverOrThrow(): FileServer {
