@@ -5,7 +5,7 @@
 // could run an operation twice. When no node answers, an AdminError names every endpoint tried
 // and why each failed.
 
-import type { ClusterService, CommandReport, EventReport, OperationKind, StatusReport } from './cluster-service.js';
+import type { ClusterService, CommandOptions, CommandReport, EventReport, OperationKind, StatusReport } from './cluster-service.js';
 
 export interface AdminEndpoint {
   readonly host: string;
@@ -73,8 +73,9 @@ export class AdminClient implements ClusterService {
   }
 
   /** Runs a takeover or giveback; a refusal (409) is a CommandReport with ok false, not an error. */
-  async command(kind: OperationKind, filer: string): Promise<CommandReport> {
-    const answer = await this.#request('POST', `/v1/${kind}`, JSON.stringify({ filer }), [200, 409]);
+  async command(kind: OperationKind, filer: string, options: CommandOptions = {}): Promise<CommandReport> {
+    const body = options.force === true ? { filer, force: true } : { filer };
+    const answer = await this.#request('POST', `/v1/${kind}`, JSON.stringify(body), [200, 409]);
     const ok = answer.body['ok'];
     const shaped = ok === true ? typeof answer.body['event'] === 'object' : ok === false && typeof answer.body['reason'] === 'string';
     if (!shaped) throw badAnswer(answer, 'a CommandReport ({ok, event} or {ok, reason})');

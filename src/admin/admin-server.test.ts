@@ -108,7 +108,8 @@ test('admin server: a malformed command body is 400 naming the problem', async (
       ['{}', /body\.filer: missing/],
       ['{"filer":7}', /body\.filer: expected a filer name, found number 7/],
       ['{"filer":""}', /body\.filer: expected a filer name, found an empty string/],
-      ['{"filer":"a","force":true}', /body\.force: unknown key/],
+      ['{"filer":"a","force":"yes"}', /body\.force: expected true or false, found "yes"/],
+      ['{"filer":"a","hurry":true}', /body\.hurry: unknown key \(known: filer, force\)/],
     ];
     for (const [body, problem] of cases) {
       const answer = await call(admin, 'POST', '/v1/takeover', body);

@@ -133,9 +133,9 @@ export class AdminServer {
   }
 
   async #command(kind: OperationKind, context: RequestContext): Promise<{ status: number; body: unknown }> {
-    const filer = parseCommandBody(await readBody(context.request));
-    this.#options.log.info({ remote: context.remote, kind, filer }, 'admin: operation requested');
-    const report = await this.#options.service.command(kind, filer);
+    const { filer, force } = parseCommandBody(await readBody(context.request));
+    this.#options.log.info({ remote: context.remote, kind, filer, force }, 'admin: operation requested');
+    const report = await this.#options.service.command(kind, filer, { force });
     return { status: report.ok ? 200 : 409, body: report };
   }
 }

@@ -8,6 +8,7 @@ export const TAKEOVER_EVENT: EventReport = {
   node: 'b',
   filer: 'a',
   kind: 'takeover',
+  cause: 'operator',
   outcome: 'completed',
   epoch: '2',
   phases: { check: 2, negotiate: 3, drain: 40, release: 25, claim: 4, serve: 10, total: 84 },
@@ -29,18 +30,20 @@ export function sampleStatus(): StatusReport {
     node: 'b',
     generatedAtMs: TAKEOVER_EVENT.atMs + 1_000,
     nodes: [
-      { name: 'a', partner: 'b', self: false, up: true, interconnectUp: true, lastHeardAgoMs: 12, admin: '127.0.0.1:31101' },
-      { name: 'b', partner: 'a', self: true, up: true, interconnectUp: true, lastHeardAgoMs: 0, admin: '127.0.0.1:31102' },
+      { name: 'a', partner: 'b', self: false, up: true, interconnectUp: true, lastHeardAgoMs: 12, admin: '127.0.0.1:31101', healthy: null },
+      { name: 'b', partner: 'a', self: true, up: true, interconnectUp: true, lastHeardAgoMs: 0, admin: '127.0.0.1:31102', healthy: true },
     ],
     filers: [
       {
         name: 'a', home: 'a', servedBy: 'b', state: 'taken-over', epoch: '2', phase: 'serving',
         addresses: ['127.0.0.11'], urls: ['nfs://127.0.0.11/a?version=3&nfsport=20490&mountport=20490'],
+        lease: null, takeover: null, fault: null, autoGiveback: null,
       },
       {
         name: 'b', home: 'b', servedBy: 'b', state: 'normal', epoch: '1', phase: 'serving',
         addresses: ['127.0.0.12', '127.0.0.13'],
         urls: ['nfs://127.0.0.12/b?version=3&nfsport=20490&mountport=20490', 'nfs://127.0.0.13/b?version=3&nfsport=20490&mountport=20490'],
+        lease: null, takeover: null, fault: null, autoGiveback: null,
       },
     ],
     operation: null,

@@ -5,14 +5,25 @@
 
 export type OperationKind = 'takeover' | 'giveback';
 
+/** What started a takeover or giveback (docs/design/fencing.md). */
+export type OperationCause = 'operator' | 'failure' | 'force' | 'fault' | 'auto';
+
+export interface CommandOptions {
+  /** A takeover of a filer whose server does not answer, allowed once its lease has expired. */
+  readonly force?: boolean;
+}
+
 export interface EventReport {
   readonly atMs: number;
   readonly node: string;
   readonly filer: string;
-  readonly kind: OperationKind | 'start' | 'rollback';
+  /** fence: the node's lease lapsed and it stopped serving; fault: it asked its partner to take over. */
+  readonly kind: OperationKind | 'start' | 'rollback' | 'fence' | 'fault';
+  /** For takeover and giveback: what started it; null otherwise. */
+  readonly cause: OperationCause | null;
   readonly outcome: 'completed' | 'failed' | 'rolled-back';
   readonly epoch: string | null;
-  /** Milliseconds per phase: check, negotiate, drain, release, claim, serve, total. */
+  /** Milliseconds per phase: detect, check, negotiate, drain, release, claim, serve, total. */
   readonly phases: Readonly<Record<string, number>>;
   readonly detail: string | null;
 }
@@ -28,6 +39,16 @@ export interface NodeReport {
   /** Milliseconds since the answering node last heard this one (null: never; 0 for itself). */
   readonly lastHeardAgoMs: number | null;
   readonly admin: string;
+  /** Whether its health check passes (null: not known, for the partner). */
+  readonly healthy: boolean | null;
+}
+
+/** The answering node's latest reading of a lease of a filer it does not serve. */
+export interface LeaseReport {
+  readonly state: 'fresh' | 'expired' | 'released' | 'absent' | 'unreadable';
+  readonly owner: string | null;
+  readonly epoch: string | null;
+  readonly unchangedForMs: number;
 }
 
 export interface FilerReport {
@@ -42,6 +63,14 @@ export interface FilerReport {
   readonly addresses: readonly string[];
   /** One libnfs URL per address and export, with the port parameters. */
   readonly urls: readonly string[];
+  /** Null when the answering node serves the filer. */
+  readonly lease: LeaseReport | null;
+  /** When the partner is not heard: why a failure takeover is, or is not, under way. */
+  readonly takeover: string | null;
+  /** A fault the answering node reported while serving the filer (it asked its partner to take over). */
+  readonly fault: string | null;
+  /** Why automatic giveback stopped for this filer (the ping-pong guard), if it did. */
+  readonly autoGiveback: string | null;
 }
 
 export interface StatusReport {
@@ -50,7 +79,7 @@ export interface StatusReport {
   readonly generatedAtMs: number;
   readonly nodes: readonly NodeReport[];
   readonly filers: readonly FilerReport[];
-  readonly operation: { readonly id: string; readonly kind: OperationKind; readonly filer: string; readonly role: string } | null;
+  readonly operation: { readonly id: string; readonly kind: OperationKind; readonly cause: OperationCause; readonly filer: string; readonly role: string } | null;
   readonly lastTakeover: EventReport | null;
   readonly lastGiveback: EventReport | null;
 }
@@ -64,5 +93,5 @@ export interface ClusterService {
   /** The event history, oldest first (bounded). */
   events(): Promise<readonly EventReport[]>;
   /** Runs a takeover or giveback (forwarded to the node that carries it out) to its end. */
-  command(kind: OperationKind, filer: string): Promise<CommandReport>;
+  command(kind: OperationKind, filer: string, options?: CommandOptions): Promise<CommandReport>;
 }

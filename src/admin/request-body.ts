@@ -48,7 +48,13 @@ export function readBody(request: IncomingMessage, bytesMax = ADMIN_BODY_BYTES_M
 }
 
 /** The filer named by a command body `{ "filer": NAME }`; an HttpRefusal(400) naming the problem. */
-export function parseCommandBody(body: Buffer): string {
+/** A takeover or giveback request: `{"filer": NAME}`, and `"force": true` for a forced takeover. */
+export interface CommandBody {
+  readonly filer: string;
+  readonly force: boolean;
+}
+
+export function parseCommandBody(body: Buffer): CommandBody {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8')) as unknown;
@@ -59,12 +65,13 @@ export function parseCommandBody(body: Buffer): string {
     throw new HttpRefusal(400, `body: expected a JSON object {"filer": NAME}, found ${describe(value)}`);
   }
   const fields = value as Record<string, unknown>;
-  const unknown = Object.keys(fields).find((key) => key !== 'filer');
-  if (unknown !== undefined) throw new HttpRefusal(400, `body.${unknown}: unknown key (known: filer)`);
-  const filer = fields['filer'];
+  const unknown = Object.keys(fields).find((key) => key !== 'filer' && key !== 'force');
+  if (unknown !== undefined) throw new HttpRefusal(400, `body.${unknown}: unknown key (known: filer, force)`);
+  const { filer, force } = fields;
   if (filer === undefined) throw new HttpRefusal(400, 'body.filer: missing');
   if (typeof filer !== 'string' || filer === '') throw new HttpRefusal(400, `body.filer: expected a filer name, found ${describe(filer)}`);
-  return filer;
+  if (force !== undefined && typeof force !== 'boolean') throw new HttpRefusal(400, `body.force: expected true or false, found ${describe(force)}`);
+  return { filer, force: force === true };
 }
 
 function describe(value: unknown): string {

@@ -49,12 +49,16 @@ one per line with the time each phase took.
 
 ${COMMON_OPTIONS}`;
 
-const operationUsage = (kind: OperationKind) => `usage: tandem ${kind} FILER [--config FILE] [--node NAME] [--json]
+const operationUsage = (kind: OperationKind) => `usage: tandem ${kind} FILER${kind === 'takeover' ? ' [--force]' : ''} [--config FILE] [--node NAME] [--json]
 
 ${kind === 'takeover'
     ? `Moves FILER to its home node's partner: the home node finishes the requests it has, stops,
-and releases the filer; the partner claims the next epoch and serves FILER on its addresses.`
-    : `Returns FILER from the partner to its home node, which must be up and waiting for it.`}
+and releases the filer; the partner claims the next epoch and serves FILER on its addresses.
+With --force, for a node that does not answer: the partner takes FILER over without it, which
+is allowed only once the mailbox shows the node's lease of FILER has expired (or was released);
+otherwise the takeover is refused with the reason.`
+    : `Returns FILER from the partner to its home node, which must be up and waiting for it.
+Also resumes automatic giveback for FILER if its ping-pong guard stopped it.`}
 Any node may be asked; it forwards the request to the node that carries it out. Prints the
 outcome with the time each phase took; a refusal prints the reason and exits 1.
 
@@ -66,7 +70,9 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-type Values = { config?: string | undefined; node?: string | undefined; json?: boolean | undefined };
+const TAKEOVER_OPTIONS = { ...OPTIONS, force: { type: 'boolean' } } as const;
+
+type Values = { config?: string | undefined; node?: string | undefined; json?: boolean | undefined; force?: boolean | undefined };
 
 export async function statusCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, OPTIONS, STATUS_USAGE);
@@ -96,14 +102,15 @@ export const givebackCommand = (args: string[]): Promise<number> => operationCom
 
 async function operationCommand(kind: OperationKind, args: string[]): Promise<number> {
   const usage = operationUsage(kind);
-  const parsed = parseCommand(args, OPTIONS, usage, 1);
+  const parsed = parseCommand(args, kind === 'takeover' ? TAKEOVER_OPTIONS : OPTIONS, usage, 1);
   if (parsed === undefined) return EXIT_OK;
+  const values: Values = parsed.values;
   const filer = parsed.positionals[0];
   if (filer === undefined) throw new UsageError(`${kind}: FILER is missing\n\n${usage}`);
   // The node answers when the operation has ended, which the operation deadline bounds.
   const { client } = await connect(kind, parsed.values, usage, (config) => config.timing.operationDeadlineMs + COMMAND_TIMEOUT_MARGIN_MS);
   return answered(async () => {
-    const report = await client.command(kind, filer);
+    const report = await client.command(kind, filer, values.force === true ? { force: true } : {});
     if (parsed.values.json === true) print(json(report));
     else printOutcome(kind, filer, report);
     return report.ok && report.event.outcome === 'completed' ? EXIT_OK : EXIT_FAILED;

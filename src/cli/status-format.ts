@@ -6,7 +6,7 @@
 import type { EventReport, StatusReport } from '../admin/cluster-service.js';
 
 /** The phases of an operation in the order they run (docs/design/takeover.md). */
-export const PHASE_ORDER: readonly string[] = ['check', 'negotiate', 'drain', 'release', 'claim', 'serve'];
+export const PHASE_ORDER: readonly string[] = ['detect', 'check', 'negotiate', 'drain', 'release', 'claim', 'serve'];
 
 /** "takeover a: completed in 84 ms (check 2, negotiate 3, drain 40, release 25, claim 4, serve 10)". */
 export function formatOutcome(event: EventReport): string {
@@ -16,7 +16,8 @@ export function formatOutcome(event: EventReport): string {
   const took = total === undefined ? '' : `${event.outcome === 'completed' ? ' in' : ' after'} ${total} ms`;
   const timings = phases.length === 0 ? '' : ` (${phases.map(([name, ms]) => `${name} ${ms}`).join(', ')})`;
   const detail = event.detail === null ? '' : `: ${event.detail}`;
-  return `${event.kind} ${event.filer}: ${event.outcome}${took}${timings}${detail}`;
+  const cause = event.cause === null || event.cause === 'operator' ? '' : ` (${event.cause})`;
+  return `${event.kind}${cause} ${event.filer}: ${event.outcome}${took}${timings}${detail}`;
 }
 
 /** One line of `tandem events`: when, which node recorded it, the outcome, the epoch. */
@@ -44,7 +45,13 @@ export function formatStatus(report: StatusReport): string {
   );
   const operation = report.operation === null
     ? 'none running'
-    : `${report.operation.kind} ${report.operation.filer} running (this node: ${report.operation.role}, id ${report.operation.id})`;
+    : `${report.operation.kind} ${report.operation.filer} running (${report.operation.cause}; this node: ${report.operation.role}, id ${report.operation.id})`;
+  // What an operator must not miss: why a failure takeover is (not) happening, faults, the guard.
+  const notes = report.filers.flatMap((filer) => [
+    ...(filer.takeover === null ? [] : [`${filer.name}: ${filer.takeover}`]),
+    ...(filer.fault === null ? [] : [`${filer.name}: fault, partner asked to take over: ${filer.fault}`]),
+    ...(filer.autoGiveback === null ? [] : [`${filer.name}: ${filer.autoGiveback}`]),
+  ]);
   return [
     `cluster ${report.cluster}, as node ${report.node} sees it at ${new Date(report.generatedAtMs).toISOString()}`,
     '',
@@ -52,6 +59,7 @@ export function formatStatus(report: StatusReport): string {
     '',
     ...filers,
     '',
+    ...(notes.length === 0 ? [] : [...notes, '']),
     `operation:      ${operation}`,
     `last takeover:  ${lastEvent(report.lastTakeover)}`,
     `last giveback:  ${lastEvent(report.lastGiveback)}`,

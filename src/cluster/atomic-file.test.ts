@@ -2,10 +2,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createExclusive, readBounded, replaceAtomically } from './atomic-file.js';
+import { createExclusive, errorCode, readBounded, replaceAtomically, replaceAtomicallySync } from './atomic-file.js';
 
 async function withFolder(work: (folder: string) => Promise<void>): Promise<void> {
   const folder = await mkdtemp(join(tmpdir(), 'tandem-atomic-'));
@@ -44,6 +44,25 @@ test('atomic file: a replacement swaps the whole contents and leaves no temporar
     await replaceAtomically(path, Buffer.from('new'));
     assert.equal(await readFile(path, 'utf8'), 'new');
     assert.deepEqual(await readdir(folder), ['state.json']);
+  });
+});
+
+test('atomic file: a synchronous replacement swaps the whole contents, and a failed one leaves no temporary file', async () => {
+  // Goal: replaceAtomicallySync keeps the promises of replaceAtomically, including its cleanup.
+  await withFolder(async (folder) => {
+    const path = join(folder, 'state.json');
+    replaceAtomicallySync(path, Buffer.from('old, and longer than the new'));
+    replaceAtomicallySync(path, Buffer.from('new'));
+    assert.equal(await readFile(path, 'utf8'), 'new');
+    assert.deepEqual(await readdir(folder), ['state.json']);
+    // The rename fails (a file cannot replace a non-empty folder) after the temporary file was written.
+    const occupied = join(folder, 'occupied');
+    await mkdir(occupied);
+    await writeFile(join(occupied, 'inside'), '');
+    assert.throws(() => replaceAtomicallySync(occupied, Buffer.from('x')), (error: unknown) => errorCode(error) !== undefined);
+    assert.deepEqual((await readdir(folder)).sort(), ['occupied', 'state.json']);
+    // The folder is gone: the temporary file cannot even be created.
+    assert.throws(() => replaceAtomicallySync(join(folder, 'gone', 'state.json'), Buffer.from('x')), (error: unknown) => errorCode(error) === 'ENOENT');
   });
 });
 

@@ -4,6 +4,8 @@
 //   create is the decision, so at most one caller ever gets `true` for a path.
 // - `replaceAtomically`: a temporary file in the same folder, written, fsynced, renamed over the
 //   target, then the folder fsynced: a reader sees the old contents or the new, never a mix.
+//   `replaceAtomicallySync` does the same with blocking calls, for a worker thread that must not
+//   queue its writes behind other I/O in libuv's shared pool (the lease; fencing.md, "Defaults").
 // - `syncFolderOf`: fsync of a folder, so the names created or renamed in it survive a crash.
 // - `readBounded`: reads a whole file only when it is at most `bytesMax` long.
 // The asynchronous counterparts of storage's writeNewFile / syncFolder (volume-directory.ts,
@@ -11,7 +13,7 @@
 // Errors are Node's own (with `code` and `path`); the mailbox turns them into its codes.
 
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { closeSync, constants as fsConstants, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -59,12 +61,14 @@ export async function createExclusive(path: string, contents: Buffer): Promise<b
   return true;
 }
 
+/** A fresh temporary name beside `path`: `<target>.<random hex>.tmp`. */
+function temporaryPathOf(path: string): string {
+  return join(dirname(path), `${basename(path)}.${randomBytes(TEMPORARY_NAME_RANDOM_BYTES).toString('hex')}${TEMPORARY_SUFFIX}`);
+}
+
 /** Replaces `path` with `contents` atomically and durably (temporary file, fsync, rename, fsync folder). */
 export async function replaceAtomically(path: string, contents: Buffer): Promise<void> {
-  const temporary = join(
-    dirname(path),
-    `${basename(path)}.${randomBytes(TEMPORARY_NAME_RANDOM_BYTES).toString('hex')}${TEMPORARY_SUFFIX}`,
-  );
+  const temporary = temporaryPathOf(path);
   const handle = await open(temporary, 'wx', MAILBOX_FILE_MODE);
   try {
     try {
@@ -80,6 +84,41 @@ export async function replaceAtomically(path: string, contents: Buffer): Promise
     throw error;
   }
   await syncFolderOf(dirname(path));
+}
+
+/**
+ * `replaceAtomically` with blocking system calls: the same steps, the same temporary names, the
+ * same cleanup. Blocks the calling thread for the whole write and both fsyncs.
+ */
+export function replaceAtomicallySync(path: string, contents: Buffer): void {
+  const temporary = temporaryPathOf(path);
+  const fd = openSync(temporary, 'wx', MAILBOX_FILE_MODE);
+  try {
+    try {
+      writeFileSync(fd, contents); // loops over short writes, like handle.writeFile
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Best effort: a temporary file left behind is ignored by every reader.
+    }
+    throw error;
+  }
+  syncFolderOfSync(dirname(path));
+}
+
+function syncFolderOfSync(folder: string): void {
+  const fd = openSync(folder, fsConstants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What `readBounded` found. */

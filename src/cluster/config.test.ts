@@ -69,7 +69,16 @@ test('config: a minimal valid configuration parses with every default filled in'
   assert.deepEqual(config.secret, Buffer.from(SECRET));
   assert.equal(config.secretFile, undefined);
   assert.equal(config.mailbox, '/srv/cluster/mailbox');
-  assert.deepEqual(config.nodes[0], { name: 'a', interconnect: { host: '127.0.0.1', port: 31001 }, admin: { host: '127.0.0.1', port: 31101 }, partner: 'b' });
+  assert.deepEqual(config.nodes[0], { name: 'a', interconnect: { host: '127.0.0.1', port: 31001 }, admin: { host: '127.0.0.1', port: 31101 }, partner: 'b', mailbox: undefined });
+  assert.deepEqual(config.timing, {
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
+    peerTimeoutMs: PEER_TIMEOUT_MS_DEFAULT,
+    drainDeadlineMs: DRAIN_DEADLINE_MS_DEFAULT,
+    operationDeadlineMs: OPERATION_DEADLINE_MS_DEFAULT,
+    leaseMs: 1000, leaseRenewMs: 333, leaseMarginMs: 250, stopGraceMs: 200,
+  });
+  assert.deepEqual(config.autoGiveback, { enabled: false, delayMs: 30_000, attemptsMax: 3, windowMs: 3_600_000 });
+  assert.equal(config.health, undefined);
   const filer = config.filers[0]!;
   assert.equal(filer.port, FILER_PORT_DEFAULT);
   assert.deepEqual(filer.addresses, ['127.0.0.11']);
@@ -78,12 +87,7 @@ test('config: a minimal valid configuration parses with every default filled in'
   assert.equal('path' in volume, false, 'the export path defaults to /<volume name>, known when the volume opens');
   assert.equal(volume.clients, CLIENTS_DEFAULT);
   assert.deepEqual(volume.rules.map((rule) => [rule.match.kind, rule.access, rule.squash]), [['any', 'rw', 'root']]);
-  assert.deepEqual(config.timing, {
-    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
-    peerTimeoutMs: PEER_TIMEOUT_MS_DEFAULT,
-    drainDeadlineMs: DRAIN_DEADLINE_MS_DEFAULT,
-    operationDeadlineMs: OPERATION_DEADLINE_MS_DEFAULT,
-  });
+
   assert.equal(config.addressBackend, 'loopback');
   assert.equal(config.log.level, 'info');
   assert.deepEqual(config.warnings, []);
@@ -98,7 +102,13 @@ test('config: every value given explicitly is taken as written', () => {
   tree.filers[0].addresses = ['127.0.0.11', '::1'];
   tree.filers[0].port = 2049;
   tree.filers[0].volumes[0] = { directory: '/data/a', export: '//projects/a/', clients: '10.0.0.0/8(rw,no_root_squash) *(ro)' };
-  tree.timing = { heartbeatIntervalMs: 50, peerTimeoutMs: 150, drainDeadlineMs: 500, operationDeadlineMs: 501 };
+  tree.timing = {
+    heartbeatIntervalMs: 50, peerTimeoutMs: 150, drainDeadlineMs: 500, operationDeadlineMs: 501,
+    leaseMs: 2000, leaseRenewMs: 500, leaseMarginMs: 400, stopGraceMs: 300,
+  };
+  tree.autoGiveback = { enabled: true, delayMs: 5000, attemptsMax: 2, windowMs: 60_000 };
+  tree.health = { command: 'test -d /srv', intervalMs: 1000, timeoutMs: 500, failures: 2 };
+  tree.nodes[1].mailbox = '/mnt/mailbox';
   tree.addressBackend = 'linux';
   tree.log = { level: 'debug' };
   const config = parse(tree);
@@ -110,7 +120,13 @@ test('config: every value given explicitly is taken as written', () => {
   assert.equal(volume.directory, '/data/a');
   assert.equal(volume.path, '/projects/a');
   assert.deepEqual(volume.rules.map((rule) => [rule.spec, rule.access, rule.squash]), [['10.0.0.0/8(rw,no_root_squash)', 'rw', 'none'], ['*(ro)', 'ro', 'root']]);
-  assert.deepEqual(config.timing, { heartbeatIntervalMs: 50, peerTimeoutMs: 150, drainDeadlineMs: 500, operationDeadlineMs: 501 });
+  assert.deepEqual(config.timing, {
+    heartbeatIntervalMs: 50, peerTimeoutMs: 150, drainDeadlineMs: 500, operationDeadlineMs: 501,
+    leaseMs: 2000, leaseRenewMs: 500, leaseMarginMs: 400, stopGraceMs: 300,
+  });
+  assert.deepEqual(config.autoGiveback, { enabled: true, delayMs: 5000, attemptsMax: 2, windowMs: 60_000 });
+  assert.deepEqual(config.health, { command: 'test -d /srv', intervalMs: 1000, timeoutMs: 500, failures: 2 });
+  assert.equal(config.nodes[1]!.mailbox, '/mnt/mailbox');
   assert.equal(config.addressBackend, 'linux');
   assert.equal(config.log.level, 'debug');
 });
@@ -133,7 +149,11 @@ test('config: two filers may share an address on different ports', () => {
 
 /** Each row: what to break, the key the error must name, and words from its problem. */
 const REFUSALS: readonly { readonly why: string; readonly change: (tree: Tree) => void; readonly key: string; readonly problem: RegExp }[] = [
-  { why: 'a top-level key is misspelled', change: (t) => { t.timeing = {}; }, key: 'timeing', problem: /unknown key \(known here: cluster, nodes, filers, timing, addressBackend, log\)/ },
+  { why: 'a top-level key is misspelled', change: (t) => { t.timeing = {}; }, key: 'timeing', problem: /unknown key \(known here: cluster, nodes, filers, timing, autoGiveback, health, addressBackend, log\)/ },
+  { why: 'the lease margin does not cover the stop grace and clock drift', change: (t) => { t.timing = { leaseMarginMs: 100 }; }, key: 'timing.leaseMarginMs', problem: /100 is less than stopGraceMs \+ 2% of leaseMs \(220\)/ },
+  { why: 'the lease is renewed no more often than it lasts', change: (t) => { t.timing = { leaseMs: 500, leaseRenewMs: 500, leaseMarginMs: 300 }; }, key: 'timing.leaseRenewMs', problem: /500 must be less than leaseMs \(500\)/ },
+  { why: 'autoGiveback.enabled is not a boolean', change: (t) => { t.autoGiveback = { enabled: 'yes' }; }, key: 'autoGiveback.enabled', problem: /expected true or false/ },
+  { why: 'a health check has no command', change: (t) => { t.health = { intervalMs: 1000 }; }, key: 'health.command', problem: /missing/ },
   { why: 'a cluster key is misspelled', change: (t) => { t.cluster.mailbx = './m'; }, key: 'cluster.mailbx', problem: /unknown key/ },
   { why: 'a node key is misspelled', change: (t) => { t.nodes[0].partnr = 'b'; }, key: 'nodes[0].partnr', problem: /unknown key/ },
   { why: 'a volume key is misspelled', change: (t) => { t.filers[0].volumes[0].exprot = '/a'; }, key: 'filers[0].volumes[0].exprot', problem: /unknown key/ },
@@ -227,7 +247,7 @@ for (const row of REFUSALS) {
 
 test('config: YAML that is not a mapping, does not parse, or repeats a key is refused', () => {
   // Goal: the file's syntax is checked before its meaning, with the line named.
-  assert.match(refusal([1, 2]).message, /^expected a mapping with the keys cluster, nodes, filers, timing, addressBackend, log, found a list$/);
+  assert.match(refusal([1, 2]).message, /^expected a mapping with the keys cluster, nodes, filers, timing, autoGiveback, health, addressBackend, log, found a list$/);
   assert.throws(() => parseConfig('', BASE), /expected a mapping .* found nothing/);
   assert.throws(() => parseConfig('cluster: [a\n', BASE), (error) => error instanceof ConfigError && /^not valid YAML: .*line \d+/.test(error.message));
   assert.throws(() => parseConfig('cluster: {}\ncluster: {}\n', BASE), /not valid YAML: Map keys must be unique at line 2, column 1$/);

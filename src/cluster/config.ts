@@ -42,6 +42,20 @@ export const DRAIN_DEADLINE_MS_DEFAULT = 2_000;
 export const DRAIN_DEADLINE_MS_MAX = 300_000;
 export const OPERATION_DEADLINE_MS_DEFAULT = 10_000;
 export const OPERATION_DEADLINE_MS_MAX = 3_600_000;
+/** fencing.md, "Defaults, and why": the lease, its renewal, the partner's margin, the stop grace. */
+export const LEASE_MS_DEFAULT = 1_000;
+export const LEASE_MS_MIN = 100;
+export const LEASE_MS_MAX = 60_000;
+export const LEASE_MARGIN_MS_DEFAULT = 250;
+export const STOP_GRACE_MS_DEFAULT = 200;
+/** ρ of fencing.md: the margin must cover stopGraceMs + 2ρ·leaseMs. */
+export const CLOCK_DRIFT_RATIO = 0.01;
+export const AUTO_GIVEBACK_DELAY_MS_DEFAULT = 30_000;
+export const AUTO_GIVEBACK_ATTEMPTS_DEFAULT = 3;
+export const AUTO_GIVEBACK_WINDOW_MS_DEFAULT = 3_600_000;
+export const HEALTH_INTERVAL_MS_DEFAULT = 5_000;
+export const HEALTH_TIMEOUT_MS_DEFAULT = 5_000;
+export const HEALTH_FAILURES_DEFAULT = 3;
 export const ADDRESS_BACKENDS = ['loopback', 'linux'] as const;
 export const ADDRESS_BACKEND_DEFAULT: AddressBackendName = 'loopback';
 export const LOG_LEVEL_DEFAULT: LogLevel = 'info';
@@ -63,6 +77,8 @@ export interface NodeConfig {
   readonly admin: Endpoint;
   /** The node that takes over this node's filers; partners are mutual. */
   readonly partner: string;
+  /** Where this node reaches the shared mailbox, when its mount point differs from cluster.mailbox. */
+  readonly mailbox: string | undefined;
 }
 
 /** One volume of a filer; assignable to the server's ExportConfig. */
@@ -104,6 +120,29 @@ export interface TimingConfig {
   readonly drainDeadlineMs: number;
   /** How long a takeover or giveback may take before it is resolved from the mailbox. */
   readonly operationDeadlineMs: number;
+  /** A node serves a filer only this long after the start of its last lease renewal (fencing.md). */
+  readonly leaseMs: number;
+  readonly leaseRenewMs: number;
+  /** What the partner waits beyond leaseMs × (1 + ρ) before claiming an unrenewed lease. */
+  readonly leaseMarginMs: number;
+  /** How long calls admitted before a lease lapsed may run before the node exits (self-fence). */
+  readonly stopGraceMs: number;
+}
+
+/** Automatic giveback (off unless `autoGiveback.enabled`), with its ping-pong guard. */
+export interface AutoGivebackSettings {
+  readonly enabled: boolean;
+  readonly delayMs: number;
+  readonly attemptsMax: number;
+  readonly windowMs: number;
+}
+
+/** A command run every intervalMs; `failures` failures in a row ask the partner to take over. */
+export interface HealthCheckConfig {
+  readonly command: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly failures: number;
 }
 
 export interface ClusterConfig {
@@ -116,6 +155,8 @@ export interface ClusterConfig {
   readonly nodes: readonly NodeConfig[];
   readonly filers: readonly FilerConfig[];
   readonly timing: TimingConfig;
+  readonly autoGiveback: AutoGivebackSettings;
+  readonly health: HealthCheckConfig | undefined;
   readonly addressBackend: AddressBackendName;
   readonly log: { readonly level: LogLevel };
   /** Problems that do not stop a node, such as a secret file others can read. */
@@ -170,17 +211,19 @@ export async function loadConfig(file: string): Promise<ClusterConfig> {
 /** Validates the YAML `text`; relative paths resolve against `baseDirectory`. Reads a secretFile. */
 export function parseConfig(text: string, baseDirectory: string): ClusterConfig {
   const base = path.resolve(baseDirectory);
-  const root = Section.of(parseYaml(text), '', ['cluster', 'nodes', 'filers', 'timing', 'addressBackend', 'log']);
+  const root = Section.of(parseYaml(text), '', ['cluster', 'nodes', 'filers', 'timing', 'autoGiveback', 'health', 'addressBackend', 'log']);
   const warnings: string[] = [];
   const cluster = parseCluster(root.section('cluster', ['name', 'secret', 'secretFile', 'mailbox']), base, warnings);
   const addressBackend = root.optionalChoice('addressBackend', ADDRESS_BACKENDS) ?? ADDRESS_BACKEND_DEFAULT;
   const listeners = new Listeners();
-  const nodes = parseNodes(root, listeners);
+  const nodes = parseNodes(root, listeners, base);
   const filers = parseFilers(root, base, nodes, addressBackend, listeners, cluster.mailbox);
   const timing = parseTiming(root.optionalSection('timing', TIMING_KEYS));
+  const autoGiveback = parseAutoGiveback(root.optionalSection('autoGiveback', ['enabled', 'delayMs', 'attemptsMax', 'windowMs']));
+  const health = parseHealth(root.optionalSection('health', ['command', 'intervalMs', 'timeoutMs', 'failures']));
   const log = root.optionalSection('log', ['level']);
   const level = log?.optionalChoice('level', LOG_LEVELS) ?? LOG_LEVEL_DEFAULT;
-  return assemble({ ...cluster, nodes, filers, timing, addressBackend, log: Object.freeze({ level }), warnings, baseDirectory: base });
+  return assemble({ ...cluster, nodes, filers, timing, autoGiveback, health, addressBackend, log: Object.freeze({ level }), warnings, baseDirectory: base });
 }
 
 type ConfigData = Omit<ClusterConfig, 'nodeNamed' | 'filerNamed' | 'filersHomedAt' | 'partnerOf'>;
@@ -261,9 +304,9 @@ function checkSecret(secret: Buffer, key: string): Buffer {
 
 // ---- nodes ---------------------------------------------------------------------------------
 
-function parseNodes(root: Section, listeners: Listeners): readonly NodeConfig[] {
+function parseNodes(root: Section, listeners: Listeners, base: string): readonly NodeConfig[] {
   const sections = root.list('nodes', NODES_MIN, NODES_MAX).map((item, index) =>
-    Section.of(item, `${root.key('nodes')}[${index}]`, ['name', 'interconnect', 'admin', 'partner']),
+    Section.of(item, `${root.key('nodes')}[${index}]`, ['name', 'interconnect', 'admin', 'partner', 'mailbox']),
   );
   const nodes = sections.map((section) => {
     const name = section.name('name');
@@ -271,7 +314,8 @@ function parseNodes(root: Section, listeners: Listeners): readonly NodeConfig[] 
     listeners.claim(interconnect, section.key('interconnect'));
     const admin = section.endpoint('admin');
     listeners.claim(admin, section.key('admin'));
-    return Object.freeze({ name, interconnect, admin, partner: section.string('partner') });
+    const mailbox = section.optionalString('mailbox') === undefined ? undefined : section.filePath('mailbox', base);
+    return Object.freeze({ name, interconnect, admin, partner: section.string('partner'), mailbox });
   });
   checkUnique(nodes.map((node, index) => [node.name, sections[index]!.key('name')]), 'node name');
   const byName = new Map(nodes.map((node) => [node.name, node]));
@@ -354,7 +398,16 @@ function checkExportPath(value: string, key: string): string {
 
 // ---- timing --------------------------------------------------------------------------------
 
-const TIMING_KEYS = ['heartbeatIntervalMs', 'peerTimeoutMs', 'drainDeadlineMs', 'operationDeadlineMs'] as const;
+const TIMING_KEYS = [
+  'heartbeatIntervalMs',
+  'peerTimeoutMs',
+  'drainDeadlineMs',
+  'operationDeadlineMs',
+  'leaseMs',
+  'leaseRenewMs',
+  'leaseMarginMs',
+  'stopGraceMs',
+] as const;
 
 function parseTiming(section: Section | undefined): TimingConfig {
   const value = (key: string, max: number, fallback: number) => section?.optionalInteger(key, 1, max) ?? fallback;
@@ -364,7 +417,22 @@ function parseTiming(section: Section | undefined): TimingConfig {
     peerTimeoutMs: value('peerTimeoutMs', PEER_TIMEOUT_MS_MAX, PEER_TIMEOUT_MS_DEFAULT),
     drainDeadlineMs: value('drainDeadlineMs', DRAIN_DEADLINE_MS_MAX, DRAIN_DEADLINE_MS_DEFAULT),
     operationDeadlineMs: value('operationDeadlineMs', OPERATION_DEADLINE_MS_MAX, OPERATION_DEADLINE_MS_DEFAULT),
+    leaseMs: section?.optionalInteger('leaseMs', LEASE_MS_MIN, LEASE_MS_MAX) ?? LEASE_MS_DEFAULT,
+    leaseRenewMs: 0,
+    leaseMarginMs: value('leaseMarginMs', LEASE_MS_MAX, LEASE_MARGIN_MS_DEFAULT),
+    stopGraceMs: value('stopGraceMs', LEASE_MS_MAX, STOP_GRACE_MS_DEFAULT),
   };
+  // Two renewals may fail before the lease lapses.
+  timing.leaseRenewMs = value('leaseRenewMs', LEASE_MS_MAX, Math.floor(timing.leaseMs / 3));
+  if (timing.leaseRenewMs >= timing.leaseMs) {
+    throw new ConfigError(key('leaseRenewMs'), `${timing.leaseRenewMs} must be less than leaseMs (${timing.leaseMs})`);
+  }
+  // fencing.md, "The timing argument": the partner's wait must cover the calls still running
+  // when the lease lapsed and both clocks drifting apart.
+  const marginLeast = timing.stopGraceMs + Math.ceil(2 * CLOCK_DRIFT_RATIO * timing.leaseMs);
+  if (timing.leaseMarginMs < marginLeast) {
+    throw new ConfigError(key('leaseMarginMs'), `${timing.leaseMarginMs} is less than stopGraceMs + 2% of leaseMs (${marginLeast}); see docs/design/fencing.md`);
+  }
   // One late heartbeat must not start a failure takeover.
   const least = HEARTBEATS_PER_PEER_TIMEOUT_MIN * timing.heartbeatIntervalMs;
   if (timing.peerTimeoutMs < least) {
@@ -375,6 +443,25 @@ function parseTiming(section: Section | undefined): TimingConfig {
     throw new ConfigError(key('operationDeadlineMs'), `${timing.operationDeadlineMs} must be greater than drainDeadlineMs (${timing.drainDeadlineMs})`);
   }
   return Object.freeze(timing);
+}
+
+function parseAutoGiveback(section: Section | undefined): AutoGivebackSettings {
+  return Object.freeze({
+    enabled: section?.optionalBoolean('enabled') ?? false,
+    delayMs: section?.optionalInteger('delayMs', 0, OPERATION_DEADLINE_MS_MAX) ?? AUTO_GIVEBACK_DELAY_MS_DEFAULT,
+    attemptsMax: section?.optionalInteger('attemptsMax', 1, 1000) ?? AUTO_GIVEBACK_ATTEMPTS_DEFAULT,
+    windowMs: section?.optionalInteger('windowMs', 1, 7 * 24 * 3_600_000) ?? AUTO_GIVEBACK_WINDOW_MS_DEFAULT,
+  });
+}
+
+function parseHealth(section: Section | undefined): HealthCheckConfig | undefined {
+  if (section === undefined) return undefined;
+  return Object.freeze({
+    command: section.string('command'),
+    intervalMs: section.optionalInteger('intervalMs', 100, OPERATION_DEADLINE_MS_MAX) ?? HEALTH_INTERVAL_MS_DEFAULT,
+    timeoutMs: section.optionalInteger('timeoutMs', 100, OPERATION_DEADLINE_MS_MAX) ?? HEALTH_TIMEOUT_MS_DEFAULT,
+    failures: section.optionalInteger('failures', 1, 1000) ?? HEALTH_FAILURES_DEFAULT,
+  });
 }
 
 // ---- addresses and listeners ---------------------------------------------------------------
@@ -491,6 +578,13 @@ class Section {
       throw new ConfigError(this.key(name), `${JSON.stringify(value)} is not one of ${choices.join(', ')}`);
     }
     return value as T;
+  }
+
+  optionalBoolean(name: string): boolean | undefined {
+    const value = this.raw[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') throw new ConfigError(this.key(name), `expected true or false, found ${describe(value)}`);
+    return value;
   }
 
   optionalInteger(name: string, min: number, max: number): number | undefined {

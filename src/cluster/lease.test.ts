@@ -8,6 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InterconnectClock } from './interconnect/clock.js';
 import { silentLogger } from '../platform/logger.js';
 import {
   LEASE_BYTES_MAX,
@@ -18,10 +21,26 @@ import {
   LeaseKeeper,
   LeaseObserver,
   leasePath,
+  type LeaseExpiry,
   readLease,
   writeLease,
+  writeLeaseSync,
 } from './lease.js';
-import { FILER, flush, keeperFixture, observerFixture, poll, record, RHO, runTimeline, SimulatedTime, startedKeeper, timelines, withFolder } from './lease-fixture.js';
+import {
+  FILER,
+  flush,
+  keeperFixture,
+  observerFixture,
+  poll,
+  record,
+  RHO,
+  runTimeline,
+  ScriptedStore,
+  SimulatedTime,
+  startedKeeper,
+  timelines,
+  withFolder,
+} from './lease-fixture.js';
 import { MailboxError } from './mailbox.js';
 
 const THRESHOLD_MS = LEASE_MS_DEFAULT * (1 + LEASE_DRIFT_RATIO_DEFAULT) + LEASE_MARGIN_MS_DEFAULT; // 1260
@@ -42,6 +61,25 @@ test('lease record: is replaced atomically and read back, with epoch and sequenc
     await writeLease(folder, record(3n, { released: true }));
     assert.deepEqual(await readLease(folder, FILER), record(3n, { released: true }));
     assert.deepEqual(await readdir(folder), ['lease.json']);
+  });
+});
+
+test('lease record: writeLeaseSync writes the same bytes as writeLease, and a failed write is an io error naming the path', async () => {
+  // Goal: the worker thread's synchronous write is the same record, and fails the same way.
+  await withFolder(async (folder) => {
+    const path = leasePath(folder);
+    await writeLease(folder, record(5n, { released: true }));
+    const asynchronous = await readFile(path);
+    writeLeaseSync(folder, record(5n, { released: true }));
+    assert.deepEqual(await readFile(path), asynchronous);
+    assert.deepEqual(await readdir(folder), ['lease.json']);
+    const gone = join(folder, 'missing', FILER);
+    assert.throws(() => writeLeaseSync(gone, record(6n)), (error: unknown) => {
+      assert.ok(error instanceof MailboxError, String(error));
+      assert.equal(error.code, 'io');
+      assert.equal(error.path, leasePath(gone));
+      return true;
+    });
   });
 });
 
@@ -192,6 +230,46 @@ test('lease keeper: a renewal completing after the lapse does not bring validity
   await time.advance(5000);
   assert.equal(store.writes.length, 2, 'a lapsed keeper writes nothing more, so the partner can claim');
   assert.equal(expiries.length, 1);
+});
+
+test('lease keeper: a renewal due after a stall past validUntil is not written, and the lease lapses', async () => {
+  // Goal: a stale holder writes nothing once its lease lapsed, even when the renewal timer runs
+  // before the expiry timer (the partner may already be writing lease.json for the next epoch).
+  const time = new SimulatedTime();
+  const simulated = time.clock();
+  let stalledMs = 0; // how far the clock ran while the process was stopped, its timers not yet run
+  const clock: InterconnectClock = { nowMs: () => simulated.nowMs() + stalledMs, after: (delayMs, run) => simulated.after(delayMs, run) };
+  const store = new ScriptedStore(clock);
+  const expiries: LeaseExpiry[] = [];
+  const renewed: number[] = [];
+  const keeper = new LeaseKeeper({
+    folder: join(tmpdir(), 'unused', FILER),
+    filer: FILER,
+    owner: 'a',
+    epoch: 7n,
+    clock,
+    log: silentLogger(),
+    write: store.write,
+    onExpired: (expiry) => expiries.push(expiry),
+    onRenewed: (validUntilMs) => renewed.push(validUntilMs),
+  });
+  const t0 = clock.nowMs();
+  const started = keeper.start();
+  store.last.complete();
+  assert.equal(await started, true);
+  await time.advanceTo(333);
+  store.last.complete(); // valid until 1333; the next renewal is due at 666, the expiry at 1333
+  await flush();
+  assert.deepEqual(renewed, [t0 + 1000, t0 + 1333], 'onRenewed reports each counted renewal');
+  stalledMs = 700; // stopped just before 666, resumed at 1366: the renewal timer runs first
+  await time.advanceTo(666);
+  assert.deepEqual(store.sequences, [1n, 2n], 'no write begins after validUntil');
+  assert.equal(keeper.isValid(), false);
+  assert.deepEqual(expiries, [{ validUntilMs: t0 + 1333, nowMs: t0 + 1366, sequence: 2n }]);
+  await time.advance(5000);
+  assert.deepEqual(store.sequences, [1n, 2n]);
+  assert.equal(expiries.length, 1);
+  assert.deepEqual(renewed, [t0 + 1000, t0 + 1333]);
 });
 
 test('lease keeper: never has two renewals in flight, and starts an overdue one as soon as the previous completes', async () => {

@@ -15,7 +15,9 @@
 //   past validUntil and then completes may have completed after the partner's last read: letting
 //   it extend the lease would let both nodes serve. So a lapse is final: the keeper stops renewing
 //   (otherwise the partner, seeing fresh sequences, would never claim, and nobody would serve),
-//   reports onExpired, and the node must acquire the filer again (a new claim, a new keeper).
+//   reports onExpired, and the node must acquire the filer again (a new claim, a new keeper). A
+//   renewal due after the lapse (a stall past validUntil, the renewal timer running first) is
+//   not even begun: by then the partner may be writing this file for the next epoch.
 // - The observer dates a sequence it sees for the first time by the END of that read (the write
 //   it shows began no later), and judges expiry by the START of each read (the file was still
 //   unchanged at some instant after that): a slow read can only delay the partner's claim.
@@ -23,7 +25,7 @@
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import type { Logger } from '../platform/logger.js';
-import { readBounded, replaceAtomically } from './atomic-file.js';
+import { readBounded, replaceAtomically, replaceAtomicallySync } from './atomic-file.js';
 import type { CancelTimer, InterconnectClock } from './interconnect/clock.js';
 import { EPOCH_MAX, MailboxError, NAME_BYTES_MAX } from './mailbox.js';
 
@@ -67,6 +69,23 @@ export function leasePath(folder: string): string {
 
 /** Replaces the lease in `folder` (`<mailbox>/<record.filer>/`) atomically and durably. */
 export async function writeLease(folder: string, record: LeaseRecord): Promise<void> {
+  const contents = encodeLease(folder, record);
+  const path = leasePath(folder);
+  await io('write lease', path, () => replaceAtomically(path, contents));
+}
+
+/**
+ * writeLease with blocking system calls, for a keeper running in a worker thread (lease-worker.ts):
+ * its renewals then wait for no event loop and no libuv pool (fencing.md, "Defaults, and why").
+ */
+export function writeLeaseSync(folder: string, record: LeaseRecord): void {
+  const contents = encodeLease(folder, record);
+  const path = leasePath(folder);
+  ioSync('write lease', path, () => replaceAtomicallySync(path, contents));
+}
+
+/** The bytes of lease.json for `record`, after checking the record and that `folder` is its filer's. */
+function encodeLease(folder: string, record: LeaseRecord): Buffer {
   assertRecord(record);
   assert.equal(basename(folder), record.filer, `lease of ${record.filer} written to the folder ${folder}`);
   const value: Record<string, unknown> = {
@@ -80,8 +99,7 @@ export async function writeLease(folder: string, record: LeaseRecord): Promise<v
   const contents = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
   // Never write what could not be read back: the limit binds the writer too.
   assert.ok(contents.length <= LEASE_BYTES_MAX, `lease record of ${contents.length} bytes exceeds ${LEASE_BYTES_MAX}`);
-  const path = leasePath(folder);
-  await io('write lease', path, () => replaceAtomically(path, contents));
+  return contents;
 }
 
 /**
@@ -147,6 +165,12 @@ export interface LeaseKeeperOptions {
   readonly write?: (record: LeaseRecord) => Promise<void>;
   /** Called once, at validUntil, when the lease lapsed; not after stop() or release(). */
   readonly onExpired?: (expiry: LeaseExpiry) => void;
+  /**
+   * Called with the new validUntilMs after each renewal that counted (the first one included), so
+   * it can be published elsewhere (lease-worker.ts). Must not throw. release() shortening validity
+   * is not reported: whoever called release() knows.
+   */
+  readonly onRenewed?: (validUntilMs: number) => void;
 }
 
 /**
@@ -170,6 +194,7 @@ export class LeaseKeeper {
   readonly #log: Logger;
   readonly #write: (record: LeaseRecord) => Promise<void>;
   readonly #onExpired: ((expiry: LeaseExpiry) => void) | undefined;
+  readonly #onRenewed: ((validUntilMs: number) => void) | undefined;
   #phase: KeeperPhase = 'idle';
   /** The last sequence written or being written: every attempt takes a new one (see #renew). */
   #sequence = 0n;
@@ -198,6 +223,7 @@ export class LeaseKeeper {
     const folder = options.folder;
     this.#write = options.write ?? ((record) => writeLease(folder, record));
     this.#onExpired = options.onExpired;
+    this.#onRenewed = options.onRenewed;
   }
 
   /** Start of the last renewal that counted + leaseMs (keeper's clock); undefined before the first. */
@@ -219,13 +245,15 @@ export class LeaseKeeper {
    * Writes sequence 1 and starts renewing. Resolves true once the lease is first valid, false if
    * it lapsed (no write completed within leaseMs of the start), or was stopped or released, first.
    */
-  start(): Promise<boolean> {
+  start(sinceMs: number = this.#clock.nowMs()): Promise<boolean> {
     assert.equal(this.#phase, 'idle', 'a lease keeper starts once');
     this.#phase = 'renewing';
     const started = new Promise<boolean>((resolve) => {
       this.#settleStart = resolve;
     });
-    this.#deadlineMs = this.#clock.nowMs() + this.leaseMs;
+    // `sinceMs`: when the claim this lease serves began (fencing.md: the partner times a claim
+    // with no lease yet from when it first saw it, which cannot be before the claim began).
+    this.#deadlineMs = Math.min(sinceMs, this.#clock.nowMs()) + this.leaseMs;
     this.#armExpiry();
     this.#renew();
     this.#log.info({ filer: this.filer, owner: this.owner, epoch: this.epoch.toString(), leaseMs: this.leaseMs }, 'lease started');
@@ -265,10 +293,16 @@ export class LeaseKeeper {
     if (this.#phase !== 'renewing') return;
     assert.equal(this.#inFlight, undefined, 'one lease renewal at a time');
     assert.ok(this.#sequence < LEASE_SEQUENCE_MAX, 'lease sequence exhausted');
+    const beganMs = this.#clock.nowMs();
+    // Already lapsed (the process was stopped past validUntil, and this timer ran before the expiry
+    // timer): write nothing. The partner may own the next epoch by now and be writing its own lease.
+    if (beganMs >= this.#deadlineMs) {
+      this.#lapse(beganMs);
+      return;
+    }
     // A new sequence for every attempt, failed ones included: a failed write may still have
     // renamed its file, and the partner must never time a sequence from before a write began.
     this.#sequence += 1n;
-    const beganMs = this.#clock.nowMs();
     this.#inFlight = this.#attempt(this.#record(this.#sequence), beganMs);
   }
 
@@ -299,6 +333,7 @@ export class LeaseKeeper {
     this.#validUntilMs = beganMs + this.leaseMs;
     this.#deadlineMs = this.#validUntilMs;
     this.#countedSequence = sequence;
+    this.#onRenewed?.(this.#validUntilMs);
     this.#settleStart?.(true);
     this.#settleStart = undefined;
     this.#armExpiry();
@@ -453,10 +488,22 @@ async function io<T>(what: string, path: string, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
-    if (error instanceof MailboxError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new MailboxError('io', `${what} ${path}: ${reason}`, { path, cause: error });
+    throw ioError(what, path, error);
   }
+}
+
+function ioSync<T>(what: string, path: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw ioError(what, path, error);
+  }
+}
+
+function ioError(what: string, path: string, error: unknown): MailboxError {
+  if (error instanceof MailboxError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MailboxError('io', `${what} ${path}: ${reason}`, { path, cause: error });
 }
 
 function corrupt(path: string, problem: string): MailboxError {

@@ -46,6 +46,11 @@ export interface FileServerOptions {
   readonly log: Logger;
   /** State captured by the node that served these volumes before (a takeover). */
   readonly handoff?: FilerHandoff;
+  /**
+   * Whether this node may still serve (its lease is valid, docs/design/fencing.md): checked at
+   * every admission and before every storage mutation. Always, when absent.
+   */
+  readonly mayServe?: () => boolean;
 }
 
 interface ServedExport extends Export {
@@ -86,11 +91,12 @@ export class FileServer {
     const volumes: Volume[] = [];
     const listeners: RpcTcpServer[] = [];
     try {
-      for (const config of options.exports) volumes.push(await openVolume(config.directory));
+      const mayServe = options.mayServe;
+      for (const config of options.exports) volumes.push(await openVolume(config.directory, mayServe === undefined ? {} : { guard: mayServe }));
       const served: ServedExport[] = volumes.map((volume, i) => {
         const config = options.exports[i]!;
         const path = normalizeExportPath(config.path ?? `/${volume.identity.name}`);
-        return { path, volume, rules: config.rules, gate: new RequestGate() };
+        return { path, volume, rules: config.rules, gate: new RequestGate(mayServe) };
       });
       const table = new ExportTable(served);
       const drc = new DuplicateRequestCache();
@@ -140,6 +146,16 @@ export class FileServer {
     return { drained: inProgress === 0, inProgress };
   }
 
+  /** Every gate stops admitting calls, at once (the self-fence: docs/design/fencing.md, "Stopping"). */
+  stopAdmitting(): void {
+    for (const e of this.#exports) e.gate.stop();
+  }
+
+  /** Calls admitted and not yet answered, over every export. */
+  get inProgress(): number {
+    return this.#exports.reduce((sum, e) => sum + e.gate.inProgress, 0);
+  }
+
   /** What the partner needs to answer as this server would (takeover step 4). */
   handoff(): FilerHandoff {
     return { duplicateRequests: this.#drc.snapshot(), mounts: this.#mounts.list() };
@@ -153,7 +169,7 @@ export class FileServer {
   async stop(options: { reset?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const e of this.#exports) e.gate.stop();
+    this.stopAdmitting();
     await Promise.all(this.#listeners.map((listener) => listener.close({ reset: options.reset ?? false })));
     await Promise.all(this.#exports.map((e) => e.volume.close()));
     this.#log.info({ hosts: this.hosts, port: this.port }, 'file server stopped');

@@ -7,6 +7,8 @@
 //   one is done, or when its deadline passes (it then says how many were still running);
 // - stopped: everything is refused until `resume()`.
 // This is step 3 of the takeover in DESIGN.md; the takeover issue drives it.
+// A gate may also be given `mayServe` (the lease's validity, docs/design/fencing.md): while it
+// says no, nothing is admitted, whatever the state.
 
 import type { Gate } from '../exports/export-table.js';
 
@@ -20,9 +22,14 @@ export interface DrainResult {
 }
 
 export class RequestGate implements Gate {
+  readonly #mayServe: () => boolean;
   #state: GateState = 'serving';
   #inProgress = 0;
   #waiters: (() => void)[] = [];
+
+  constructor(mayServe: () => boolean = () => true) {
+    this.#mayServe = mayServe;
+  }
 
   get state(): GateState {
     return this.#state;
@@ -33,7 +40,7 @@ export class RequestGate implements Gate {
   }
 
   tryEnter(): boolean {
-    if (this.#state !== 'serving') return false;
+    if (this.#state !== 'serving' || !this.#mayServe()) return false;
     this.#inProgress++;
     return true;
   }

@@ -8,14 +8,23 @@
 // runs at a time on a node. Safety does not depend on messages arriving: a node serves only
 // at an epoch it claimed, and claims are exclusive (the mailbox), so when a deadline passes
 // each side reads the mailbox and either completes, rolls back, or stands aside.
+//
+// Failure takeover (docs/design/fencing.md): a filer this node does not serve is taken over
+// without its server's consent when the lease readings say the server no longer serves it
+// (expired, or released without a hand-off to us), or when the interconnect went down and the
+// probe found the partner's process gone. Either way the next epoch is claimed exclusively, so
+// the two nodes racing for it (or a restarting server) end with one owner.
 
+import { GivebackGuard, type AutoGivebackConfig } from './giveback-guard.js';
 import type {
   Action,
   ActionResult,
   ClusterEvent,
   CommandResult,
   Input,
+  LeaseView,
   MailboxView,
+  OperationCause,
   OperationKind,
   PeerMessage,
   PhaseTimings,
@@ -30,6 +39,14 @@ export interface CoreConfig {
   readonly operationDeadlineMs: number;
   /** Distinguishes this start of the node in operation ids (a restarted node counts from 1 again). */
   readonly incarnation?: string;
+  /**
+   * How long a lease released without a hand-off to us (its holder stopped, or failed to serve)
+   * is left to the filer's home node before the other node claims it: at a cold start of the
+   * pair each home node then gets its own filers back. 0 when absent.
+   */
+  readonly releasedGraceMs?: number;
+  /** Automatic giveback of this node's own filers; off when absent. */
+  readonly autoGiveback?: AutoGivebackConfig;
 }
 
 /** Where one filer stands, as this node sees it. */
@@ -51,6 +68,13 @@ export type FilerPhase =
 interface Operation {
   readonly id: string;
   readonly kind: OperationKind;
+  readonly cause: OperationCause;
+  /** Why a failure, forced or fault-driven operation started. */
+  readonly reason: string | undefined;
+  /** Failure takeover: the owner and epoch the lease or probe spoke of; the mailbox must agree. */
+  readonly expected: { readonly owner: string; readonly epoch: bigint } | undefined;
+  /** The hand-off to restore when serving (the one released to us, or our own). */
+  handoffEpoch: bigint | undefined;
   readonly filer: string;
   readonly role: 'acquirer' | 'releaser';
   /** The operator's command, on the acquirer. */
@@ -75,14 +99,33 @@ interface Filer {
   /** Who serves it, as far as this node knows. */
   servedBy: string | undefined;
   failure: string | undefined;
+  /** The latest lease reading, while this node does not serve the filer. */
+  lease: LeaseView | undefined;
+  /** The probe found the partner's process gone (cleared when the partner is heard again). */
+  partnerGone: string | undefined;
+  /** A fault reported by this node's runtime while serving it, and when help was last asked. */
+  fault: { readonly reason: string; askedAtMs: number | undefined } | undefined;
+  /** A hand-off of our own to restore when the filer is claimed again at start-up. */
+  restoreHandoff: bigint | undefined;
+  /** This node's own filers: the automatic giveback's guard. */
+  readonly guard: GivebackGuard | undefined;
 }
 
 /** What an action id is waiting for. */
 interface Pending {
   readonly filer: string;
-  readonly step: 'start-inspect' | 'check' | 'deadline-inspect' | 'drain' | 'release' | 'claim' | 'serve';
+  readonly step: 'start-inspect' | 'check' | 'failover-check' | 'deadline-inspect' | 'drain' | 'release' | 'claim' | 'serve' | 'probe';
   readonly epoch?: bigint;
 }
+
+/** Why a failure takeover is due, and what the mailbox must still show for it to go ahead. */
+interface FailoverDue {
+  readonly reason: string;
+  readonly expected: { readonly owner: string; readonly epoch: bigint };
+}
+
+/** Phases in which this node's runtime serves the filer (gates open or draining). */
+const SERVED: readonly FilerPhase[] = ['serving', 'draining', 'releasing'];
 
 export interface FilerStatus {
   readonly name: string;
@@ -91,14 +134,25 @@ export interface FilerStatus {
   readonly epoch: bigint | undefined;
   readonly servedBy: string | undefined;
   readonly failure: string | undefined;
+  readonly lease: LeaseView | undefined;
+  /** Why a failure takeover is or is not under way, when the partner is not heard (fencing.md). */
+  readonly takeover: string | undefined;
+  /** A fault this node reported while serving the filer. */
+  readonly fault: string | undefined;
+  /** Why automatic giveback stopped for this filer (the ping-pong guard). */
+  readonly autoGiveback: string | undefined;
 }
 
 export interface CoreStatus {
   readonly node: string;
   readonly partner: string;
   readonly peerUp: boolean;
+  /** Whether this node's health check passes. */
+  readonly healthy: boolean;
   readonly filers: readonly FilerStatus[];
-  readonly operation: { readonly id: string; readonly kind: OperationKind; readonly filer: string; readonly role: string } | undefined;
+  readonly operation:
+    | { readonly id: string; readonly kind: OperationKind; readonly cause: OperationCause; readonly filer: string; readonly role: string }
+    | undefined;
 }
 
 export class NodeCore {
@@ -109,6 +163,10 @@ export class NodeCore {
   readonly #retries: Pending[] = [];
   #operation: Operation | undefined;
   #peerUp = false;
+  /** When the link last came up (automatic giveback) or went down (failure detection time). */
+  #peerChangedAtMs = 0;
+  #healthy = true;
+  #healthySinceMs = 0;
   #nextAction = 1;
   #nextOperation = 1;
   #nowMs = 0;
@@ -117,13 +175,27 @@ export class NodeCore {
   constructor(config: CoreConfig) {
     this.#config = config;
     for (const { name, home } of config.filers) {
-      this.#filers.set(name, { name, home, phase: 'starting', epoch: undefined, servedBy: undefined, failure: undefined });
+      const guard = home === config.node && config.autoGiveback !== undefined ? new GivebackGuard(config.autoGiveback) : undefined;
+      this.#filers.set(name, {
+        name,
+        home,
+        phase: 'starting',
+        epoch: undefined,
+        servedBy: undefined,
+        failure: undefined,
+        lease: undefined,
+        partnerGone: undefined,
+        fault: undefined,
+        restoreHandoff: undefined,
+        guard,
+      });
     }
   }
 
   /** Start-up: read every filer's mailbox to learn which ones this node serves. */
   start(nowMs: number): Action[] {
     this.#nowMs = nowMs;
+    this.#healthySinceMs = nowMs;
     for (const filer of this.#filers.values()) this.#act({ type: 'inspect', filer: filer.name }, { filer: filer.name, step: 'start-inspect' });
     return this.#flush();
   }
@@ -134,22 +206,41 @@ export class NodeCore {
       case 'tick':
         this.#retryFailedReads();
         this.#checkDeadline();
+        this.#askForHelp();
+        this.#considerAutoGiveback();
         break;
       case 'peer-up':
         this.#peerUp = true;
+        this.#peerChangedAtMs = this.#nowMs;
+        for (const filer of this.#filers.values()) filer.partnerGone = undefined;
+        this.#askForHelp();
         break;
       case 'peer-down':
         this.#peerUp = false;
+        this.#peerChangedAtMs = this.#nowMs;
         this.#onPeerDown();
         break;
       case 'message':
         this.#onMessage(input.message);
         break;
       case 'command':
-        this.#onCommand(input.id, input.kind, input.filer);
+        this.#onCommand(input.id, input.kind, input.filer, input.force === true);
         break;
       case 'done':
         this.#onDone(input.action, input.result);
+        break;
+      case 'lease':
+        this.#onLease(input.filer, input.lease);
+        break;
+      case 'lease-lost':
+        this.#onLeaseLost(input.filer, input.epoch, input.reason);
+        break;
+      case 'fault':
+        this.#onFault(input.filer, input.reason);
+        break;
+      case 'healthy':
+        if (!this.#healthy) this.#healthySinceMs = this.#nowMs;
+        this.#healthy = true;
         break;
     }
     return this.#flush();
@@ -161,35 +252,75 @@ export class NodeCore {
       node: this.#config.node,
       partner: this.#config.partner,
       peerUp: this.#peerUp,
-      filers: [...this.#filers.values()].map(({ name, home, phase, epoch, servedBy, failure }) => ({ name, home, phase, epoch, servedBy, failure })),
-      operation: op === undefined ? undefined : { id: op.id, kind: op.kind, filer: op.filer, role: op.role },
+      healthy: this.#healthy,
+      filers: [...this.#filers.values()].map((filer) => ({
+        name: filer.name,
+        home: filer.home,
+        phase: filer.phase,
+        epoch: filer.epoch,
+        servedBy: filer.servedBy,
+        failure: filer.failure,
+        lease: filer.lease,
+        takeover: this.#takeoverNote(filer),
+        fault: filer.fault?.reason,
+        autoGiveback: filer.guard?.tripped,
+      })),
+      operation: op === undefined ? undefined : { id: op.id, kind: op.kind, cause: op.cause, filer: op.filer, role: op.role },
     };
   }
 
   // ---- operator commands (acquirer) ----
 
-  #onCommand(command: string, kind: OperationKind, name: string): void {
+  #onCommand(command: string, kind: OperationKind, name: string, force: boolean): void {
     const filer = this.#filers.get(name);
     if (filer === undefined) return this.#reply(command, { ok: false, reason: `unknown filer "${name}"` });
+    if (force) return this.#onForce(command, kind, filer);
     if (filer.phase === 'serving') return this.#reply(command, { ok: false, forward: true });
     const refusal = this.#refusal(kind, filer);
     if (refusal !== undefined) return this.#reply(command, { ok: false, reason: `${kind} ${name}: ${refusal}` });
-    this.#operation = {
-      id: [this.#config.node, this.#config.incarnation, this.#nextOperation++].filter((part) => part !== undefined).join('-'),
-      kind,
-      filer: name,
-      role: 'acquirer',
-      command,
+    if (kind === 'giveback') filer.guard?.reset();
+    this.#beginPlanned(kind, filer, command, 'operator', undefined);
+  }
+
+  /** Step 1 of a planned operation, on the acquirer. */
+  #beginPlanned(kind: OperationKind, filer: Filer, command: string | undefined, cause: OperationCause, reason: string | undefined): void {
+    this.#operation = this.#newOperation({ kind, cause, reason, filer: filer.name, role: 'acquirer', command });
+    filer.phase = 'checking';
+    this.#act({ type: 'inspect', filer: filer.name }, { filer: filer.name, step: 'check' });
+  }
+
+  #newOperation(fields: Pick<Operation, 'kind' | 'cause' | 'reason' | 'filer' | 'role' | 'command'> & { id?: string; epoch?: bigint; expected?: Operation['expected'] }): Operation {
+    const id = fields.id ?? [this.#config.node, this.#config.incarnation, this.#nextOperation++].filter((part) => part !== undefined).join('-');
+    return {
+      kind: fields.kind,
+      cause: fields.cause,
+      reason: fields.reason,
+      filer: fields.filer,
+      role: fields.role,
+      command: fields.command,
+      id,
+      expected: fields.expected,
+      handoffEpoch: undefined,
       startedAtMs: this.#nowMs,
       deadlineMs: this.#nowMs + this.#config.operationDeadlineMs,
       phaseStartedAtMs: this.#nowMs,
       phases: {},
-      epoch: 0n,
+      epoch: fields.epoch ?? 0n,
       undrained: 0,
       releasedHere: false,
     };
-    filer.phase = 'checking';
-    this.#act({ type: 'inspect', filer: name }, { filer: name, step: 'check' });
+  }
+
+  /** `takeover --force`: a failure takeover now, allowed only once the lease says the server stopped. */
+  #onForce(command: string, kind: OperationKind, filer: Filer): void {
+    const refuse = (why: string) => this.#reply(command, { ok: false, reason: `${kind} ${filer.name} --force: ${why}` });
+    if (kind !== 'takeover') return refuse('only a takeover can be forced');
+    if (SERVED.includes(filer.phase)) return refuse(`${this.#config.node} serves it`);
+    if (this.#operation !== undefined) return refuse(`another operation is running (${this.#operation.kind} of ${this.#operation.filer})`);
+    if (filer.phase !== 'idle' && filer.phase !== 'failed') return refuse(`the filer is ${filer.phase} on ${this.#config.node}`);
+    const due = this.#failoverDue(filer);
+    if (due === undefined) return refuse(this.#leaseRefusal(filer));
+    this.#beginFailover(filer, due, 'force', command);
   }
 
   /** Why `kind` cannot start for `filer` here (step 1, part one: what this node knows). */
@@ -206,7 +337,7 @@ export class NodeCore {
       return `this node is not its home (${filer.home} is)`;
     }
     if (filer.phase !== 'idle') return `the filer is ${filer.phase} on ${me}${filer.failure ? `: ${filer.failure}` : ''}`;
-    if (!this.#peerUp) return `partner ${this.#config.partner} is down or unreachable`;
+    if (!this.#peerUp) return `partner ${this.#config.partner} is down or unreachable (a forced takeover, --force, is allowed once its lease has expired)`;
     return undefined;
   }
 
@@ -233,8 +364,10 @@ export class NodeCore {
 
   #onMessage(message: PeerMessage): void {
     if (message.type === 'release-request') return this.#onReleaseRequest(message);
+    if (message.type === 'help') return this.#onHelp(message);
     const op = this.#operation;
     const filer = this.#filers.get(message.filer);
+    if (message.type === 'acquired' && filer !== undefined && op?.id !== message.op) return this.#learnOwner(filer, message.epoch, this.#config.partner);
     if (op === undefined || op.id !== message.op || filer === undefined) return; // stale: an operation that ended
     switch (message.type) {
       case 'release-refused':
@@ -253,6 +386,7 @@ export class NodeCore {
         op.phases.release = message.releaseMs;
         op.undrained = message.undrained;
         op.phaseStartedAtMs = this.#nowMs;
+        op.handoffEpoch = message.epoch;
         return this.#claimNext(filer, message.epoch);
       case 'acquired':
         if (filer.phase !== 'released') return;
@@ -274,20 +408,8 @@ export class NodeCore {
     if (this.#operation !== undefined) return refuse(`another operation is running (${this.#operation.kind} of ${this.#operation.filer})`);
     if (filer.phase !== 'serving') return refuse(`${this.#config.node} does not serve ${filer.name} (it is ${filer.phase})`);
     if (filer.epoch !== message.epoch) return refuse(`${this.#config.node} serves ${filer.name} at epoch ${filer.epoch}, not ${message.epoch}`);
-    this.#operation = {
-      id: message.op,
-      kind: message.kind,
-      filer: filer.name,
-      role: 'releaser',
-      command: undefined,
-      startedAtMs: this.#nowMs,
-      deadlineMs: this.#nowMs + this.#config.operationDeadlineMs,
-      phaseStartedAtMs: this.#nowMs,
-      phases: {},
-      epoch: message.epoch,
-      undrained: 0,
-      releasedHere: false,
-    };
+    const cause = filer.fault === undefined ? 'operator' : 'fault';
+    this.#operation = this.#newOperation({ id: message.op, kind: message.kind, cause, reason: filer.fault?.reason, filer: filer.name, role: 'releaser', command: undefined, epoch: message.epoch });
     this.#send({ type: 'release-accepted', op: message.op, filer: filer.name });
     filer.phase = 'draining';
     this.#act({ type: 'drain', filer: filer.name, deadlineMs: this.#config.drainDeadlineMs }, { filer: filer.name, step: 'drain' });
@@ -306,6 +428,10 @@ export class NodeCore {
         return this.#started(filer, result.mailbox!);
       case 'check':
         return this.#checked(filer, result.mailbox!);
+      case 'failover-check':
+        return this.#failoverChecked(filer, result.mailbox!);
+      case 'probe':
+        return this.#probed(filer, result.probe!);
       case 'deadline-inspect':
         return this.#inspected(filer, result.mailbox!);
       case 'drain':
@@ -329,10 +455,11 @@ export class NodeCore {
       return this.#claim(filer, 1n);
     }
     if (mailbox.owner !== me) return void (filer.phase = 'idle');
-    // Ours. Released but never acquired (we stopped in between): take it back at a new epoch.
-    if (mailbox.state === 'released') return this.#claim(filer, mailbox.epoch + 1n);
-    filer.phase = 'activating';
-    this.#serve(filer, mailbox.epoch, undefined);
+    // Ours, from before this start (served, or released and never acquired): serve it again at a
+    // new epoch, never at the old one. The partner may be taking it over right now (the probe
+    // found us gone): the exclusive claim of the next epoch decides between us.
+    filer.restoreHandoff = mailbox.state === 'released' && mailbox.handoff ? mailbox.epoch : undefined;
+    this.#claim(filer, mailbox.epoch + 1n);
   }
 
   #drained(filer: Filer, inProgress: number): void {
@@ -347,6 +474,7 @@ export class NodeCore {
   #releasedHere(filer: Filer): void {
     const op = this.#operation!;
     op.releasedHere = true;
+    op.handoffEpoch = op.epoch;
     this.#phaseDone('release');
     filer.phase = 'released';
     filer.servedBy = undefined;
@@ -382,7 +510,8 @@ export class NodeCore {
     // The hand-off to restore: the one released to us, or our own when we take the filer back
     // after releasing it; none after a release that failed before writing it.
     const op = this.#operation?.filer === filer.name ? this.#operation : undefined;
-    const handoff = op !== undefined && (op.role === 'acquirer' || op.releasedHere) && op.epoch > 0n ? op.epoch : undefined;
+    const handoff = op === undefined ? filer.restoreHandoff : op.handoffEpoch;
+    filer.restoreHandoff = undefined;
     this.#serve(filer, epoch, handoff);
   }
 
@@ -396,6 +525,9 @@ export class NodeCore {
     filer.epoch = epoch;
     filer.servedBy = this.#config.node;
     filer.failure = undefined;
+    filer.lease = undefined;
+    filer.partnerGone = undefined;
+    filer.fault = undefined;
     const op = this.#operation;
     if (op === undefined || op.filer !== filer.name) {
       this.#record({ kind: 'start', filer: filer.name, outcome: 'completed', epoch, detail: `serving at epoch ${epoch}` });
@@ -403,10 +535,11 @@ export class NodeCore {
     }
     this.#phaseDone('serve');
     if (op.role === 'releaser') return this.#finish(filer, 'rolled-back', `took ${filer.name} back at epoch ${epoch}: the partner did not acquire it`);
-    op.phases.total = this.#nowMs - op.startedAtMs;
+    op.phases.total = Math.round(this.#nowMs - op.startedAtMs);
     this.#send({ type: 'acquired', op: op.id, filer: filer.name, epoch, phases: { ...op.phases } });
     const undrained = op.undrained > 0 ? `; drain deadline passed with ${op.undrained} calls in progress` : '';
-    this.#finish(filer, 'completed', `${filer.name} served by ${this.#config.node}${undrained}`);
+    const why = op.reason === undefined ? '' : ` (${op.cause}: ${op.reason})`;
+    this.#finish(filer, 'completed', `${filer.name} served by ${this.#config.node}${undrained}${why}`);
   }
 
   // ---- deadlines and faults ----
@@ -421,6 +554,10 @@ export class NodeCore {
 
   /** A partner that went away will not answer: decide from the mailbox now, not at the deadline. */
   #onPeerDown(): void {
+    // Is it gone (kill -9: its sockets closed) or only silent? Only the first allows claiming early.
+    for (const filer of this.#filers.values()) {
+      if (filer.servedBy === this.#config.partner && !SERVED.includes(filer.phase)) this.#act({ type: 'probe', filer: filer.name }, { filer: filer.name, step: 'probe' });
+    }
     const op = this.#operation;
     if (op === undefined) return;
     const filer = this.#filers.get(op.filer)!;
@@ -465,6 +602,10 @@ export class NodeCore {
         // Reading the mailbox again is harmless: retried on the next tick.
         this.#retries.push(pending);
         return;
+      case 'probe':
+        return; // not known to be gone: the lease decides
+      case 'failover-check':
+        return this.#fail(filer, what, 'idle');
       case 'drain':
         // Nothing was released: the filer stays served here; the acquirer learns at once.
         if (op !== undefined) this.#send({ type: 'release-refused', op: op.id, filer: filer.name, reason: what });
@@ -481,7 +622,194 @@ export class NodeCore {
         return this.#fail(filer, what, 'idle');
       case 'claim':
       case 'serve':
-        return this.#fail(filer, what, 'failed');
+        // A failure takeover that could not claim or serve leaves the filer to the next lease
+        // reading (the claim may have been written: that reading then shows it ours, unserved).
+        return this.#fail(filer, what, op?.cause === 'failure' ? 'idle' : 'failed');
+    }
+  }
+
+  // ---- failure takeover (fencing.md) ----
+
+  #onLease(name: string, lease: LeaseView): void {
+    const filer = this.#filers.get(name);
+    if (filer === undefined || SERVED.includes(filer.phase)) return;
+    filer.lease = lease;
+    this.#considerFailover(filer);
+  }
+
+  /** Why a failure takeover of `filer` is due now, and what the mailbox must show; undefined if it is not. */
+  #failoverDue(filer: Filer): FailoverDue | undefined {
+    const { lease } = filer;
+    const partner = this.#config.partner;
+    const current = lease !== undefined && lease.owner !== undefined && lease.epoch !== undefined && (filer.epoch === undefined || lease.epoch >= filer.epoch);
+    if (current) {
+      const expected = { owner: lease.owner!, epoch: lease.epoch! };
+      if (lease.state === 'released') {
+        const grace = filer.home === this.#config.node ? 0 : (this.#config.releasedGraceMs ?? 0);
+        if (lease.unchangedForMs < grace) return undefined;
+        return { reason: `${expected.owner} released its lease at epoch ${expected.epoch} without handing it over`, expected };
+      }
+      if (lease.state === 'expired') {
+        const silent = `unchanged for ${Math.round(lease.unchangedForMs)} ms`;
+        const reason = this.#peerUp || expected.owner !== partner
+          ? `the lease of ${expected.owner} lapsed (${silent}): it stopped serving`
+          : `${partner} is silent on both channels: interconnect down, lease ${silent}`;
+        return { reason, expected };
+      }
+    }
+    if (filer.partnerGone !== undefined && !this.#peerUp && filer.servedBy === partner && filer.epoch !== undefined) {
+      return { reason: `${partner}'s process is gone (${filer.partnerGone})`, expected: { owner: partner, epoch: filer.epoch } };
+    }
+    return undefined;
+  }
+
+  #considerFailover(filer: Filer): void {
+    if (this.#operation !== undefined || filer.phase !== 'idle') return;
+    const due = this.#failoverDue(filer);
+    if (due !== undefined) this.#beginFailover(filer, due, 'failure', undefined);
+  }
+
+  #beginFailover(filer: Filer, due: FailoverDue, cause: OperationCause, command: string | undefined): void {
+    const kind: OperationKind = 'takeover';
+    const op = this.#newOperation({ kind, cause, reason: due.reason, filer: filer.name, role: 'acquirer', command, expected: due.expected, epoch: due.expected.epoch });
+    // How long the failure took to detect: from the partner's interconnect going silent.
+    if (!this.#peerUp) op.phases.detect = Math.round(this.#nowMs - this.#peerChangedAtMs);
+    this.#operation = op;
+    filer.phase = 'checking';
+    filer.failure = undefined;
+    this.#act({ type: 'inspect', filer: filer.name }, { filer: filer.name, step: 'failover-check' });
+  }
+
+  /** The mailbox must still show what the lease or probe spoke of; otherwise someone moved first. */
+  #failoverChecked(filer: Filer, mailbox: MailboxView): void {
+    const op = this.#operation!;
+    const expected = op.expected!;
+    const me = this.#config.node;
+    this.#phaseDone('check');
+    if (mailbox.epoch !== undefined && mailbox.owner === me) {
+      // Ours and not served here (our lease lapsed, or a claim of ours was left unserved).
+      op.epoch = mailbox.epoch;
+      return this.#claim(filer, mailbox.epoch + 1n);
+    }
+    if (mailbox.epoch !== expected.epoch || mailbox.owner !== expected.owner) {
+      this.#learnOwner(filer, mailbox.epoch, mailbox.owner);
+      filer.phase = 'idle';
+      const moved = `the mailbox shows ${mailbox.owner ?? 'no owner'} at epoch ${mailbox.epoch ?? 'none'}, not ${expected.owner} at ${expected.epoch}`;
+      if (op.command !== undefined) return this.#finish(filer, 'failed', `takeover ${filer.name}: ${moved}`);
+      this.#operation = undefined; // a reading that came too late: nothing to report
+      return;
+    }
+    op.handoffEpoch = mailbox.state === 'released' && mailbox.handoff ? mailbox.epoch : undefined;
+    this.#claim(filer, expected.epoch + 1n);
+  }
+
+  /** What this node learnt of a filer it does not serve: a newer epoch and its owner. */
+  #learnOwner(filer: Filer, epoch: bigint | undefined, owner: string | undefined): void {
+    if (epoch === undefined || SERVED.includes(filer.phase)) return;
+    if (filer.epoch !== undefined && epoch < filer.epoch) return;
+    if (filer.epoch !== undefined && epoch > filer.epoch) filer.partnerGone = undefined;
+    filer.epoch = epoch;
+    filer.servedBy = owner;
+  }
+
+  #probed(filer: Filer, probe: { gone: boolean; detail: string }): void {
+    if (this.#peerUp || !probe.gone) return;
+    filer.partnerGone = probe.detail;
+    this.#considerFailover(filer);
+  }
+
+  /** What status says of a filer the partner serves while the partner is not heard. */
+  #takeoverNote(filer: Filer): string | undefined {
+    if (this.#peerUp || SERVED.includes(filer.phase)) return undefined;
+    if (this.#operation?.filer === filer.name && this.#operation.cause !== 'operator') return `failure takeover under way: ${this.#operation.reason}`;
+    if (filer.servedBy !== this.#config.partner) return undefined;
+    if (this.#failoverDue(filer) !== undefined) return 'failure takeover due';
+    return `interconnect down, takeover disabled: ${this.#leaseRefusal(filer)}`;
+  }
+
+  /** Why the lease readings do not allow a failure (or forced) takeover of `filer`. */
+  #leaseRefusal(filer: Filer): string {
+    const lease = filer.lease;
+    if (lease === undefined) return `${filer.name}'s lease has not been read yet`;
+    const holder = lease.owner ?? 'its holder';
+    switch (lease.state) {
+      case 'fresh':
+        return `${holder}'s lease of ${filer.name} is being renewed (last change ${Math.round(lease.unchangedForMs)} ms ago)`;
+      case 'unreadable':
+        return `the lease of ${filer.name} cannot be read (${lease.error ?? 'unknown error'}), so nothing shows that ${holder} stopped serving it`;
+      case 'absent':
+        return `${filer.name} was never claimed`;
+      case 'released':
+        return `${holder} released ${filer.name} at epoch ${lease.epoch}; its home node ${filer.home} may claim it first`;
+      default:
+        return `the lease of ${filer.name} at epoch ${lease.epoch} is older than epoch ${filer.epoch}, claimed by ${filer.servedBy ?? 'another node'}`;
+    }
+  }
+
+  /** This node's lease lapsed: its runtime has stopped serving the filer already. */
+  #onLeaseLost(name: string, epoch: bigint, reason: string): void {
+    const filer = this.#filers.get(name);
+    if (filer === undefined || filer.epoch !== epoch || !SERVED.includes(filer.phase)) return;
+    for (const [id, pending] of this.#pending) if (pending.filer === name) this.#pending.delete(id);
+    filer.phase = 'idle';
+    filer.servedBy = undefined;
+    filer.fault = undefined;
+    const detail = `stopped serving ${name} at epoch ${epoch}: ${reason}`;
+    const op = this.#operation?.filer === name ? this.#operation : undefined;
+    if (op !== undefined) {
+      if (op.role === 'releaser') this.#send({ type: 'release-refused', op: op.id, filer: name, reason: detail });
+      this.#finish(filer, 'failed', detail);
+    }
+    this.#record({ kind: 'fence', filer: name, outcome: 'completed', epoch, detail });
+  }
+
+  // ---- negotiated takeover (US 6,920,580) ----
+
+  #onFault(name: string | undefined, reason: string): void {
+    if (name === undefined) this.#healthy = false;
+    const targets = name === undefined ? [...this.#filers.values()] : [this.#filers.get(name)].filter((f): f is Filer => f !== undefined);
+    for (const filer of targets) {
+      if (filer.phase !== 'serving' || filer.fault !== undefined) continue;
+      filer.fault = { reason, askedAtMs: undefined };
+      this.#record({ kind: 'fault', filer: filer.name, outcome: 'completed', ...(filer.epoch === undefined ? {} : { epoch: filer.epoch }), detail: reason });
+    }
+    this.#askForHelp();
+  }
+
+  /** Asks the partner to take over each faulty filer served here; again after an operation deadline. */
+  #askForHelp(): void {
+    if (!this.#peerUp) return;
+    for (const filer of this.#filers.values()) {
+      const fault = filer.fault;
+      if (fault === undefined || filer.phase !== 'serving' || filer.epoch === undefined) continue;
+      if (fault.askedAtMs !== undefined && this.#nowMs - fault.askedAtMs < this.#config.operationDeadlineMs) continue;
+      fault.askedAtMs = this.#nowMs;
+      this.#send({ type: 'help', filer: filer.name, epoch: filer.epoch, reason: fault.reason });
+    }
+  }
+
+  /** The partner asks us to take over a filer it cannot serve: a planned operation, if we can. */
+  #onHelp(message: Extract<PeerMessage, { type: 'help' }>): void {
+    const filer = this.#filers.get(message.filer);
+    if (filer === undefined || this.#operation !== undefined || filer.phase !== 'idle' || !this.#healthy) return;
+    this.#learnOwner(filer, message.epoch, this.#config.partner);
+    const kind: OperationKind = filer.home === this.#config.node ? 'giveback' : 'takeover';
+    if (this.#refusal(kind, filer) !== undefined) return;
+    this.#beginPlanned(kind, filer, undefined, 'fault', `${this.#config.partner} asked for it: ${message.reason}`);
+  }
+
+  // ---- automatic giveback ----
+
+  #considerAutoGiveback(): void {
+    if (this.#operation !== undefined || !this.#peerUp || !this.#healthy) return;
+    const steadySinceMs = Math.max(this.#peerChangedAtMs, this.#healthySinceMs);
+    for (const filer of this.#filers.values()) {
+      const guard = filer.guard;
+      if (guard === undefined || filer.phase !== 'idle' || filer.servedBy !== this.#config.partner) continue;
+      const trip = (reason: string) => this.#record({ kind: 'giveback', cause: 'auto', filer: filer.name, outcome: 'failed', detail: reason });
+      if (!guard.mayStart(this.#nowMs, steadySinceMs, trip) || this.#refusal('giveback', filer) !== undefined) continue;
+      guard.started(this.#nowMs);
+      return this.#beginPlanned('giveback', filer, undefined, 'auto', `back and healthy for ${guard.delayMs} ms`);
     }
   }
 
@@ -494,7 +822,10 @@ export class NodeCore {
   #fail(filer: Filer, reason: string, phase: FilerPhase): void {
     filer.phase = phase;
     filer.failure = phase === 'failed' ? reason : undefined;
-    if (this.#operation?.filer === filer.name) return this.#finish(filer, 'failed', reason);
+    if (this.#operation?.filer === filer.name) {
+      if (this.#operation.cause === 'auto') filer.guard?.failed(this.#nowMs);
+      return this.#finish(filer, 'failed', reason);
+    }
     this.#record({ kind: 'start', filer: filer.name, outcome: 'failed', detail: reason });
     return;
   }
@@ -502,10 +833,11 @@ export class NodeCore {
   #finish(filer: Filer, outcome: ClusterEvent['outcome'], detail: string): void {
     const op = this.#operation!;
     // The releaser keeps the acquirer's total (it started earlier) when `acquired` brought it.
-    op.phases.total ??= this.#nowMs - op.startedAtMs;
+    op.phases.total ??= Math.round(this.#nowMs - op.startedAtMs);
     this.#operation = undefined;
     const event = this.#record({
       kind: outcome === 'rolled-back' ? 'rollback' : op.kind,
+      cause: op.cause,
       filer: filer.name,
       outcome,
       ...(filer.epoch === undefined ? {} : { epoch: filer.epoch }),
@@ -518,7 +850,7 @@ export class NodeCore {
   #phaseDone(phase: keyof PhaseTimings): void {
     const op = this.#operation;
     if (op === undefined) return;
-    op.phases[phase] = this.#nowMs - op.phaseStartedAtMs;
+    op.phases[phase] = Math.round(this.#nowMs - op.phaseStartedAtMs);
     op.phaseStartedAtMs = this.#nowMs;
   }
 

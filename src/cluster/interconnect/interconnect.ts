@@ -97,6 +97,8 @@ export interface InterconnectOptions {
   readonly peerTimeoutMs: number;
   readonly log: Logger;
   readonly clock?: InterconnectClock;
+  /** Fault injection (tests): while it says true, the link drops every frame both ways. */
+  readonly isCut?: () => boolean;
 }
 
 export interface PeerUp {
@@ -285,6 +287,7 @@ export class Interconnect extends EventEmitter<InterconnectEvents> {
       onEstablished: (established) => this.#onEstablished(established),
       onMessage: (from, message) => this.#onMessage(from, message),
       onClosed: (closed, reason) => this.#onClosed(closed, reason),
+      ...(this.#options.isCut === undefined ? {} : { isCut: this.#options.isCut }),
     });
     this.#links.add(link);
     void link.socketClosed.then(() => this.#links.delete(link));

@@ -45,6 +45,8 @@ export interface LinkOptions {
   readonly onEstablished: (link: Link) => void;
   readonly onMessage: (link: Link, message: SessionMessage) => void;
   readonly onClosed: (link: Link, reason: string) => void;
+  /** Fault injection (tests): while it says true, nothing is sent or received, as on a cut cable. */
+  readonly isCut?: () => boolean;
 }
 
 export class Link {
@@ -122,12 +124,13 @@ export class Link {
   }
 
   #write(payload: Buffer): void {
+    if (this.#options.isCut?.() === true) return;
     this.#socket.write(frameHeader(payload.length));
     this.#socket.write(payload);
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed' || this.#options.isCut?.() === true) return;
     this.#decoder.push(chunk);
     for (;;) {
       let payload: Buffer | undefined;

@@ -1,31 +1,64 @@
-// One filer as one node hosts it: its mailbox, and its file server while this node serves it.
-// Layer: cluster/runtime. Each method carries out one action of the core (docs/design/
-// takeover.md) and returns what the core needs to continue; a failure throws, and the runtime
-// reports it to the core as a failed action.
+// One filer as one node hosts it: its mailbox, its lease and its file server while this node
+// serves it, and its lease observer while it does not. Layer: cluster/runtime. Each method
+// carries out one action of the core (docs/design/takeover.md) and returns what the core needs to
+// continue; a failure throws, and the runtime reports it to the core as a failed action.
+//
+// The lease (docs/design/fencing.md) is renewed in a worker thread from the moment the filer is
+// claimed: nothing is served before it is valid, every admission and storage mutation checks it,
+// and when it lapses the file server stops admitting at once, without waiting for the core; if
+// calls are still running stopGraceMs later, the process exits (the self-fence).
 
 import type { Logger } from '../../platform/logger.js';
 import { FileServer, type FilerHandoff } from '../../server/file-server.js';
 import { nfsUrl } from '../../server/nfs-url.js';
-import { exportPathOf, type FilerConfig } from '../config.js';
+import { exportPathOf, type FilerConfig, type TimingConfig } from '../config.js';
+import { LeaseObserver, readLease, type LeaseRecord } from '../lease.js';
 import { Mailbox, MailboxError } from '../mailbox.js';
-import type { MailboxView } from '../core/types.js';
+import type { LeaseView, MailboxView } from '../core/types.js';
+import { LeaseThread } from './lease-thread.js';
+import { monotonicClock, monotonicNowMs } from './monotonic-clock.js';
+
+
+export interface FilerHostOptions {
+  readonly config: FilerConfig;
+  readonly node: string;
+  /** The mailbox directory as this node reaches it. */
+  readonly mailboxDirectory: string;
+  readonly timing: TimingConfig;
+  readonly log: Logger;
+  /** This node's lease of the filer lapsed and it stopped serving (already done when called). */
+  readonly onLeaseLost: (filer: string, epoch: bigint, reason: string) => void;
+}
 
 export class FilerHost {
   readonly config: FilerConfig;
+  readonly #options: FilerHostOptions;
   readonly #node: string;
   readonly #mailbox: Mailbox;
   readonly #log: Logger;
+  readonly #observer: LeaseObserver;
   #server: FileServer | undefined;
+  #lease: LeaseThread | undefined;
+  #epoch: bigint | undefined;
+  /** When the last claim began (monotonic): the first lease write must complete within leaseMs of it. */
+  #claimBeganMs: number | undefined;
 
-  private constructor(config: FilerConfig, node: string, mailbox: Mailbox, log: Logger) {
-    this.config = config;
-    this.#node = node;
+  private constructor(options: FilerHostOptions, mailbox: Mailbox) {
+    this.config = options.config;
+    this.#options = options;
+    this.#node = options.node;
     this.#mailbox = mailbox;
-    this.#log = log.child({ filer: config.name });
+    this.#log = options.log.child({ filer: options.config.name });
+    this.#observer = new LeaseObserver({
+      read: () => this.#leaseOrClaim(),
+      leaseMs: options.timing.leaseMs,
+      marginMs: options.timing.leaseMarginMs,
+      clock: monotonicClock,
+    });
   }
 
-  static async open(config: FilerConfig, node: string, mailboxDirectory: string, log: Logger): Promise<FilerHost> {
-    return new FilerHost(config, node, await Mailbox.open(mailboxDirectory, config.name), log);
+  static async open(options: FilerHostOptions): Promise<FilerHost> {
+    return new FilerHost(options, await Mailbox.open(options.mailboxDirectory, options.config.name));
   }
 
   get serving(): boolean {
@@ -52,15 +85,20 @@ export class FilerHost {
    */
   async release(epoch: bigint): Promise<void> {
     const server = this.#serverOrThrow();
+    const lease = this.#lease;
     await this.#mailbox.writeHandoff(epoch, server.handoff());
     this.#server = undefined;
+    this.#lease = undefined;
     await server.stop({ reset: true });
+    // Nothing is served here any more: say so in the lease, so nobody waits it out.
+    await lease?.release();
     await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state: 'released', updatedAtMs: Date.now() });
     this.#log.info({ epoch: String(epoch) }, 'filer released');
   }
 
   /** Step 5: an exclusive claim of `epoch`; a stale epoch counts as lost to the current owner. */
   async claim(epoch: bigint): Promise<{ won: boolean; holder: string }> {
+    this.#claimBeganMs = monotonicNowMs();
     try {
       const outcome = await this.#mailbox.claim(epoch, this.#node);
       return outcome.won ? { won: true, holder: this.#node } : { won: false, holder: outcome.holder };
@@ -77,24 +115,116 @@ export class FilerHost {
    */
   async serve(epoch: bigint, handoffEpoch: bigint | undefined, state: 'normal' | 'taken-over', log: Logger): Promise<void> {
     if (this.#server !== undefined) throw new Error(`already serving ${this.config.name}`);
-    if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
-    const handoff = handoffEpoch === undefined ? undefined : ((await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined);
-    this.#server = await FileServer.start({
-      exports: this.config.volumes,
-      hosts: this.config.addresses,
-      port: this.config.port,
-      log,
-      ...(handoff === undefined ? {} : { handoff }),
+    const { timing } = this.#options;
+    // The lease first: valid before anything is served, its first write due within leaseMs of
+    // the claim (fencing.md: a partner times an unleased claim from when it first saw it).
+    const lease = await LeaseThread.start({
+      folder: this.#mailbox.folder,
+      filer: this.config.name,
+      owner: this.#node,
+      epoch,
+      leaseMs: timing.leaseMs,
+      renewMs: timing.leaseRenewMs,
+      log: this.#log,
+      ...(this.#claimBeganMs === undefined ? {} : { sinceMs: this.#claimBeganMs }),
+      onExpired: (reason) => this.#fence(epoch, reason),
     });
-    await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
-    this.#log.info({ epoch: String(epoch), state }, 'filer served');
+    let server: FileServer | undefined;
+    try {
+      // Checked with the lease valid: a claim above ours made after this waited out our lease.
+      if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
+      const handoff = handoffEpoch === undefined ? undefined : ((await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined);
+      server = await FileServer.start({
+        exports: this.config.volumes,
+        hosts: this.config.addresses,
+        port: this.config.port,
+        log,
+        mayServe: () => lease.isValid(),
+        ...(handoff === undefined ? {} : { handoff }),
+      });
+      await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
+    } catch (error) {
+      // Not served here after all: release the lease so the partner need not wait it out.
+      await server?.stop({ reset: true }).catch(() => undefined);
+      await lease.release().catch((reason: unknown) => this.#log.warn({ err: String(reason) }, 'lease not released after a failed serve'));
+      throw error;
+    }
+    this.#server = server;
+    this.#lease = lease;
+    this.#epoch = epoch;
+    this.#log.info({ epoch: String(epoch), state, validUntilMs: lease.validUntilMs }, 'filer served');
   }
 
-  /** Stops serving without a release (the node stops; the mailbox still names it owner). */
+  /**
+   * The node stops: calls in progress drain (up to the drain deadline), the hand-off is written,
+   * the server stops, and the lease is released with the state record `released`, so the partner
+   * may take the filer over at once instead of waiting the lease out.
+   */
   async stop(): Promise<void> {
     const server = this.#server;
+    const lease = this.#lease;
+    const epoch = this.#epoch;
     this.#server = undefined;
-    await server?.stop({ reset: true });
+    this.#lease = undefined;
+    if (server === undefined || lease === undefined || epoch === undefined) return;
+    await server.drain(this.#options.timing.drainDeadlineMs);
+    const handoff = server.handoff();
+    await server.stop({ reset: true }).catch((error: unknown) => this.#log.warn({ err: String(error) }, 'volumes not closed cleanly'));
+    try {
+      await this.#mailbox.writeHandoff(epoch, handoff);
+      await lease.release();
+      await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state: 'released', updatedAtMs: Date.now() });
+      this.#log.info({ epoch: String(epoch) }, 'filer released at stop');
+    } catch (error) {
+      await lease.stop();
+      this.#log.warn({ err: String(error) }, 'filer not released at stop: the partner waits out the lease');
+    }
+  }
+
+  /** A reading of the lease, for the core, while this node does not serve the filer. */
+  async observeLease(): Promise<LeaseView> {
+    const observed = await this.#observer.poll();
+    const record = 'record' in observed ? observed.record : undefined;
+    return {
+      state: observed.state,
+      ...(record === undefined ? {} : { owner: record.owner, epoch: record.epoch }),
+      unchangedForMs: observed.unchangedForMs,
+      ...(observed.state === 'unreadable' ? { error: String(observed.error instanceof Error ? observed.error.message : observed.error) } : {}),
+    };
+  }
+
+  /**
+   * The lease as the observer times it: the record, or, when a newer claim has no lease yet, the
+   * claim standing for its holder's first renewal (sequence 0), timed from its first sighting.
+   */
+  async #leaseOrClaim(): Promise<LeaseRecord | undefined> {
+    const [claim, lease] = await Promise.all([this.#mailbox.currentEpoch(), readLease(this.#mailbox.folder, this.config.name)]);
+    if (claim === undefined || (lease !== undefined && lease.epoch >= claim.epoch)) return lease;
+    return { filer: this.config.name, owner: claim.owner, epoch: claim.epoch, sequence: 0n, leaseMs: this.#options.timing.leaseMs };
+  }
+
+  /** The lease lapsed: stop admitting now, stop the server, and exit if calls outlive the grace. */
+  #fence(epoch: bigint, reason: string): void {
+    const server = this.#server;
+    if (server === undefined || this.#epoch !== epoch) return;
+    const validUntilMs = this.#lease?.validUntilMs ?? monotonicNowMs();
+    server.stopAdmitting();
+    this.#server = undefined;
+    this.#lease = undefined;
+    this.#log.error({ epoch: String(epoch), reason, inProgress: server.inProgress }, 'lease lost: stopped serving');
+    // The grace counts from validUntil (this report may come late), and the exit is SIGKILL:
+    // process.exit would wait for a lease worker stuck in a write.
+    const graceMs = this.#options.timing.stopGraceMs;
+    const exit = setTimeout(() => {
+      if (server.inProgress === 0) return;
+      this.#log.fatal({ epoch: String(epoch), inProgress: server.inProgress, graceMs }, 'calls still running after the lease lapsed: killing the process (self-fence)');
+      process.kill(process.pid, 'SIGKILL');
+    }, Math.max(0, validUntilMs + graceMs - monotonicNowMs()));
+    server
+      .stop({ reset: true })
+      .catch((error: unknown) => this.#log.warn({ err: String(error) }, 'fenced volumes closed with an error'))
+      .finally(() => clearTimeout(exit));
+    this.#options.onLeaseLost(this.config.name, epoch, reason);
   }
 
   urls(): string[] {

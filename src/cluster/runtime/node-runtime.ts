@@ -5,9 +5,9 @@
 // each filer's FilerHost. It implements the admin API's ClusterService (src/admin/
 // cluster-service.ts) structurally, without importing that layer.
 //
-// The core's clock is the wall clock (Date.now): deadlines here are seconds long, and a clock
-// jump can at worst end an operation early, which the mailbox makes safe. Issue 4's leases will
-// need a monotonic clock.
+// The core's clock is the process's monotonic clock (monotonic-clock.ts): a wall-clock step can
+// neither end an operation early nor bring a failure takeover forward. Events are stamped with
+// the wall clock when recorded, for people.
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../platform/logger.js';
@@ -15,7 +15,12 @@ import type { ClusterConfig, NodeConfig } from '../config.js';
 import { NodeCore } from '../core/node-core.js';
 import type { Action, ActionResult, ClusterEvent, CommandResult, Input, OperationKind } from '../core/types.js';
 import { Interconnect, type JsonValue } from '../interconnect/interconnect.js';
+import { faultsFromEnvironment, type Faults } from './fault-injection.js';
 import { FilerHost } from './filer-host.js';
+import { HealthCheck } from './health-check.js';
+import { monotonicNowMs } from './monotonic-clock.js';
+import { isGone } from './process-gone.js';
+import { eventJson, statusReport, type EventJson } from './status-report.js';
 import { messageFromWire, messageToWire } from './wire-messages.js';
 
 /** How often the core is ticked (its deadlines are checked). */
@@ -26,19 +31,14 @@ export const EVENTS_KEPT = 256;
 export const MESSAGE_TIMEOUT_MS = 2000;
 /** Beyond the operation deadline, how long a forwarded command may take to answer. */
 const FORWARD_SLACK_MS = 5000;
+/**
+ * How often the lease of each filer not served here is read. The partner claims an unrenewed
+ * lease once it has seen it unchanged for leaseMs × (1 + ρ) + marginMs, counted from the read
+ * that first saw its last renewal: reading often keeps that read close to the renewal.
+ */
+export const LEASE_POLL_MS = 100;
 
 type Report = { ok: true; event: EventJson } | { ok: false; reason: string };
-
-interface EventJson {
-  readonly atMs: number;
-  readonly node: string;
-  readonly filer: string;
-  readonly kind: ClusterEvent['kind'];
-  readonly outcome: ClusterEvent['outcome'];
-  readonly epoch: string | null;
-  readonly phases: Readonly<Record<string, number>>;
-  readonly detail: string | null;
-}
 
 export class NodeRuntime {
   readonly #config: ClusterConfig;
@@ -50,8 +50,11 @@ export class NodeRuntime {
   readonly #interconnect: Interconnect;
   readonly #commands = new Map<string, (result: CommandResult) => void>();
   readonly #events: EventJson[] = [];
+  readonly #health: HealthCheck | undefined;
+  readonly #faults: Faults | undefined;
   #nextCommand = 1;
   #ticker: NodeJS.Timeout | undefined;
+  #leasePoll: NodeJS.Timeout | undefined;
   #stopped = false;
 
   private constructor(config: ClusterConfig, node: NodeConfig, log: Logger, hosts: FilerHost[]) {
@@ -67,7 +70,16 @@ export class NodeRuntime {
       drainDeadlineMs: config.timing.drainDeadlineMs,
       operationDeadlineMs: config.timing.operationDeadlineMs,
       incarnation: randomBytes(4).toString('hex'),
+      releasedGraceMs: config.timing.leaseMs + config.timing.leaseMarginMs,
+      ...(config.autoGiveback.enabled ? { autoGiveback: config.autoGiveback } : {}),
     });
+    this.#health = config.health === undefined
+      ? undefined
+      : new HealthCheck(config.health, log, (healthy, reason) =>
+          this.#input(healthy ? { type: 'healthy', nowMs: monotonicNowMs() } : { type: 'fault', nowMs: monotonicNowMs(), filer: undefined, reason }),
+        );
+    this.#faults = faultsFromEnvironment(log);
+    const faults = this.#faults;
     this.#interconnect = new Interconnect({
       node: node.name,
       partner: this.#partner.name,
@@ -78,6 +90,7 @@ export class NodeRuntime {
       heartbeatIntervalMs: config.timing.heartbeatIntervalMs,
       peerTimeoutMs: config.timing.peerTimeoutMs,
       log,
+      ...(faults === undefined ? {} : { isCut: () => faults.interconnectCut() }),
     });
   }
 
@@ -86,28 +99,49 @@ export class NodeRuntime {
     const node = config.nodeNamed(name);
     if (node === undefined) throw new Error(`no node named "${name}" in the configuration`);
     const pair = new Set([node.name, config.partnerOf(node.name).name]);
+    const nodeLog = log.child({ node: node.name });
+    let runtime: NodeRuntime | undefined;
     const hosts = await Promise.all(
-      config.filers.filter((filer) => pair.has(filer.home)).map((filer) => FilerHost.open(filer, node.name, config.mailbox, log)),
+      config.filers
+        .filter((filer) => pair.has(filer.home))
+        .map((filer) =>
+          FilerHost.open({
+            config: filer,
+            node: node.name,
+            mailboxDirectory: node.mailbox ?? config.mailbox,
+            timing: config.timing,
+            log: nodeLog,
+            onLeaseLost: (name, epoch, reason) => runtime?.leaseLost(name, epoch, reason),
+          }),
+        ),
     );
-    const runtime = new NodeRuntime(config, node, log.child({ node: node.name }), hosts);
+    runtime = new NodeRuntime(config, node, nodeLog, hosts);
     await runtime.#start();
     return runtime;
   }
 
   async #start(): Promise<void> {
-    this.#interconnect.on('peer-up', () => this.#input({ type: 'peer-up', nowMs: Date.now() }));
-    this.#interconnect.on('peer-down', () => this.#input({ type: 'peer-down', nowMs: Date.now() }));
+    this.#interconnect.on('peer-up', () => this.#input({ type: 'peer-up', nowMs: monotonicNowMs() }));
+    this.#interconnect.on('peer-down', () => this.#input({ type: 'peer-down', nowMs: monotonicNowMs() }));
     this.#interconnect.onRequest((type, body) => this.#onRequest(type, body));
     await this.#interconnect.start();
-    this.#apply(this.#core.start(Date.now()));
-    this.#ticker = setInterval(() => this.#input({ type: 'tick', nowMs: Date.now() }), TICK_MS);
+    this.#apply(this.#core.start(monotonicNowMs()));
+    this.#ticker = setInterval(() => this.#input({ type: 'tick', nowMs: monotonicNowMs() }), TICK_MS);
+    this.#pollLeases();
+    this.#health?.start();
   }
 
-  /** Stops the node: nothing is released; the mailbox still names it owner of what it served. */
+  /**
+   * Stops the node: the filers it serves are drained and released (hand-off, lease released), so
+   * the partner may take them over at once; what it did not serve is left as it is.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#ticker);
+    clearTimeout(this.#leasePoll);
+    this.#health?.stop();
+    this.#faults?.stop();
     for (const resolve of this.#commands.values()) resolve({ ok: false, reason: `node ${this.#node.name} is stopping` });
     this.#commands.clear();
     await this.#interconnect.stop();
@@ -115,11 +149,34 @@ export class NodeRuntime {
     this.#log.info('node stopped');
   }
 
+  /** A filer host's lease lapsed (it has stopped serving the filer already). */
+  leaseLost(filer: string, epoch: bigint, reason: string): void {
+    this.#input({ type: 'lease-lost', nowMs: monotonicNowMs(), filer, epoch, reason });
+  }
+
+  /** Reads the lease of every filer not served here, one round at a time, every LEASE_POLL_MS. */
+  #pollLeases(): void {
+    if (this.#stopped) return;
+    const began = monotonicNowMs();
+    const served = new Set(this.#core.status().filers.filter((f) => f.servedBy === this.#node.name).map((f) => f.name));
+    const reads = [...this.#hosts.values()]
+      .filter((host) => !served.has(host.config.name))
+      .map(async (host) => {
+        const lease = await host.observeLease();
+        this.#input({ type: 'lease', nowMs: monotonicNowMs(), filer: host.config.name, lease });
+      });
+    void Promise.allSettled(reads).then(() => {
+      if (this.#stopped) return;
+      this.#leasePoll = setTimeout(() => this.#pollLeases(), Math.max(0, LEASE_POLL_MS - (monotonicNowMs() - began)));
+    });
+  }
+
   // ---- the admin API's service ----
 
-  async command(kind: OperationKind, filer: string): Promise<Report> {
-    const result = await this.#commandHere(kind, filer);
-    if (result.ok) return { ok: true, event: eventJson(result.event) };
+  async command(kind: OperationKind, filer: string, options: { readonly force?: boolean } = {}): Promise<Report> {
+    const force = options.force === true;
+    const result = await this.#commandHere(kind, filer, force);
+    if (result.ok) return { ok: true, event: eventJson(result.event, wallClockOf(result.event.atMs)) };
     if (result.forward !== true) return { ok: false, reason: result.reason };
     const partner = this.#partner.name;
     if (!this.#interconnect.isUp) {
@@ -127,7 +184,7 @@ export class NodeRuntime {
     }
     try {
       const timeoutMs = this.#config.timing.operationDeadlineMs + FORWARD_SLACK_MS;
-      return reportFromWire(await this.#interconnect.request('command', { kind, filer }, timeoutMs));
+      return reportFromWire(await this.#interconnect.request('command', { kind, filer, force }, timeoutMs));
     } catch (error) {
       return { ok: false, reason: `${kind} ${filer}: forwarded to ${partner}, which did not answer: ${messageOf(error)}` };
     }
@@ -139,55 +196,26 @@ export class NodeRuntime {
 
   async status() {
     const core = this.#core.status();
-    const now = Date.now();
-    const heardAgoMs = this.#interconnect.heardAgoMs;
-    const filers = await Promise.all(
-      core.filers.map(async (filer) => {
-        const host = this.#hosts.get(filer.name)!;
-        const view = await host.inspect();
-        return {
-          name: filer.name,
-          home: filer.home,
-          servedBy: view.state === 'released' ? null : (view.owner ?? null),
-          state: view.state ?? ('unknown' as const),
-          epoch: view.epoch === undefined ? null : String(view.epoch),
-          phase: filer.phase,
-          addresses: host.config.addresses,
-          urls: host.urls(),
-        };
-      }),
-    );
-    const endpoint = (node: NodeConfig) => `${node.admin.host}:${node.admin.port}`;
-    const last = (kind: OperationKind) => [...this.#events].reverse().find((event) => event.kind === kind) ?? null;
-    return {
+    const hosts = [...this.#hosts.values()];
+    const views = await Promise.all(hosts.map(async (host) => [host.config.name, { mailbox: await host.inspect(), addresses: host.config.addresses, urls: host.urls() }] as const));
+    return statusReport({
       cluster: this.#config.name,
-      node: this.#node.name,
-      generatedAtMs: now,
-      nodes: [
-        { name: this.#node.name, partner: this.#partner.name, self: true, up: true, interconnectUp: this.#interconnect.isUp, lastHeardAgoMs: 0, admin: endpoint(this.#node) },
-        {
-          name: this.#partner.name,
-          partner: this.#node.name,
-          self: false,
-          up: this.#interconnect.isUp,
-          interconnectUp: this.#interconnect.isUp,
-          lastHeardAgoMs: heardAgoMs === undefined ? null : Math.round(heardAgoMs),
-          admin: endpoint(this.#partner),
-        },
-      ],
-      filers,
-      operation: core.operation ?? null,
-      lastTakeover: last('takeover'),
-      lastGiveback: last('giveback'),
-    };
+      node: this.#node,
+      partner: this.#partner,
+      core,
+      interconnectUp: this.#interconnect.isUp,
+      heardAgoMs: this.#interconnect.heardAgoMs,
+      filers: new Map(views),
+      events: this.#events,
+    });
   }
 
   // ---- inputs and actions ----
 
-  #commandHere(kind: OperationKind, filer: string): Promise<CommandResult> {
+  #commandHere(kind: OperationKind, filer: string, force: boolean): Promise<CommandResult> {
     const id = `command-${this.#nextCommand++}`;
     const result = new Promise<CommandResult>((resolve) => this.#commands.set(id, resolve));
-    this.#input({ type: 'command', nowMs: Date.now(), id, kind, filer });
+    this.#input({ type: 'command', nowMs: monotonicNowMs(), id, kind, filer, ...(force ? { force } : {}) });
     return result;
   }
 
@@ -198,14 +226,14 @@ export class NodeRuntime {
         this.#log.warn({ reason: message }, 'malformed message from the partner dropped');
         return null;
       }
-      this.#input({ type: 'message', nowMs: Date.now(), message });
+      this.#input({ type: 'message', nowMs: monotonicNowMs(), message });
       return null;
     }
     if (type === 'command' && typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const { kind, filer } = body as { readonly [key: string]: JsonValue };
+      const { kind, filer, force } = body as { readonly [key: string]: JsonValue };
       if ((kind === 'takeover' || kind === 'giveback') && typeof filer === 'string') {
-        const result = await this.#commandHere(kind, filer);
-        if (result.ok) return { ok: true, event: eventJson(result.event) as unknown as JsonValue };
+        const result = await this.#commandHere(kind, filer, force === true);
+        if (result.ok) return { ok: true, event: eventJson(result.event, wallClockOf(result.event.atMs)) as unknown as JsonValue };
         return { ok: false, reason: result.forward === true ? `${kind} ${filer}: both nodes say they serve it` : result.reason };
       }
     }
@@ -252,22 +280,36 @@ export class NodeRuntime {
           await this.#host(action.filer).serve(action.epoch, action.handoffEpoch, action.state, this.#log);
           return { ok: true };
         });
+      case 'probe':
+        return this.#run(action.id, async () => ({ ok: true, probe: await this.#probe(action.filer) }));
     }
+  }
+
+  /**
+   * Is the partner's process gone? Only if its interconnect endpoint and every address of the
+   * filer refuse connections (fencing.md, "A process that is gone, told from one that is stalled").
+   */
+  async #probe(filer: string): Promise<{ gone: boolean; detail: string }> {
+    const host = this.#host(filer);
+    const endpoints = [this.#partner.interconnect, ...host.config.addresses.map((address) => ({ host: address, port: host.config.port }))];
+    const gone = await isGone(endpoints);
+    const where = endpoints.map((e) => `${e.host}:${e.port}`).join(', ');
+    return { gone, detail: gone ? `connections refused on ${where}` : `not refused everywhere on ${where}` };
   }
 
   /** Runs an action's work and reports its completion to the core. */
   #run(id: number, work: () => Promise<ActionResult>): void {
     work().then(
-      (result) => this.#input({ type: 'done', nowMs: Date.now(), action: id, result }),
+      (result) => this.#input({ type: 'done', nowMs: monotonicNowMs(), action: id, result }),
       (error: unknown) => {
         this.#log.error({ action: id, err: messageOf(error) }, 'cluster action failed');
-        this.#input({ type: 'done', nowMs: Date.now(), action: id, result: { ok: false, error: messageOf(error) } });
+        this.#input({ type: 'done', nowMs: monotonicNowMs(), action: id, result: { ok: false, error: messageOf(error) } });
       },
     );
   }
 
   #record(event: ClusterEvent): void {
-    const json = eventJson(event);
+    const json = eventJson(event, wallClockOf(event.atMs));
     this.#events.push(json);
     if (this.#events.length > EVENTS_KEPT) this.#events.shift();
     this.#log.info({ event: json }, `${event.kind} ${event.filer}: ${event.outcome}`);
@@ -280,17 +322,9 @@ export class NodeRuntime {
   }
 }
 
-function eventJson(event: ClusterEvent): EventJson {
-  return {
-    atMs: event.atMs,
-    node: event.node,
-    filer: event.filer,
-    kind: event.kind,
-    outcome: event.outcome,
-    epoch: event.epoch === undefined ? null : String(event.epoch),
-    phases: { ...event.phases },
-    detail: event.detail ?? null,
-  };
+/** The wall-clock time of an instant of the monotonic clock (events are shown to people). */
+function wallClockOf(monotonicMs: number): number {
+  return Math.round(Date.now() - (monotonicNowMs() - monotonicMs));
 }
 
 function reportFromWire(body: JsonValue): Report {

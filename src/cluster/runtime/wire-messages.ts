@@ -8,7 +8,7 @@ import type { JsonValue } from '../interconnect/interconnect.js';
 
 const EPOCH_PATTERN = /^(0|[1-9]\d{0,19})$/;
 const KINDS = new Set(['takeover', 'giveback']);
-const PHASES = new Set(['check', 'negotiate', 'drain', 'release', 'claim', 'serve', 'total']);
+const PHASES = new Set(['detect', 'check', 'negotiate', 'drain', 'release', 'claim', 'serve', 'total']);
 
 export function messageToWire(message: PeerMessage): JsonValue {
   const out: Record<string, JsonValue> = {};
@@ -27,8 +27,14 @@ export function messageFromWire(body: JsonValue): PeerMessage | string {
     const value = text(key);
     return value !== undefined && EPOCH_PATTERN.test(value) ? BigInt(value) : undefined;
   };
-  const op = text('op');
   const filer = text('filer');
+  if (fields.type === 'help') {
+    const epoch = epochOf('epoch');
+    const reason = text('reason');
+    if (filer === undefined || epoch === undefined || reason === undefined) return 'help needs a filer, an epoch and a reason';
+    return { type: 'help', filer, epoch, reason };
+  }
+  const op = text('op');
   if (op === undefined || filer === undefined) return 'op and filer must be strings';
   switch (fields.type) {
     case 'release-request': {
