@@ -2,7 +2,8 @@
 // `failures` failures in a row (a non-zero exit, a signal, or running past timeoutMs) make the
 // node unhealthy, and the core then asks the partner to take over what it serves (negotiated
 // takeover, US 6,920,580); the first success after that makes it healthy again. Only changes
-// are reported, so a failing check does not flood the core.
+// are reported, so a failing check does not flood the core. The command sees the node's name in
+// TANDEM_NODE (one configuration serves both nodes).
 
 import { spawn } from 'node:child_process';
 import type { Logger } from '../../platform/logger.js';
@@ -13,6 +14,7 @@ const OUTPUT_CHARS_KEPT = 200;
 
 export class HealthCheck {
   readonly #config: HealthCheckConfig;
+  readonly #node: string;
   readonly #log: Logger;
   readonly #onChange: (healthy: boolean, reason: string) => void;
   #failures = 0;
@@ -20,8 +22,9 @@ export class HealthCheck {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(config: HealthCheckConfig, log: Logger, onChange: (healthy: boolean, reason: string) => void) {
+  constructor(config: HealthCheckConfig, node: string, log: Logger, onChange: (healthy: boolean, reason: string) => void) {
     this.#config = config;
+    this.#node = node;
     this.#log = log.child({ health: config.command });
     this.#onChange = onChange;
   }
@@ -41,7 +44,7 @@ export class HealthCheck {
   }
 
   async #runOnce(): Promise<void> {
-    const failure = await runCheck(this.#config.command, this.#config.timeoutMs);
+    const failure = await runCheck(this.#config.command, this.#config.timeoutMs, { ...process.env, TANDEM_NODE: this.#node });
     if (this.#stopped) return;
     if (failure === undefined) {
       this.#failures = 0;
@@ -62,9 +65,9 @@ export class HealthCheck {
 }
 
 /** Runs `command` with sh; resolves undefined on exit status 0, or why it failed. */
-export function runCheck(command: string, timeoutMs: number): Promise<string | undefined> {
+export function runCheck(command: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', env });
     let output = '';
     const keep = (chunk: Buffer) => {
       if (output.length < OUTPUT_CHARS_KEPT) output += chunk.toString('utf8');

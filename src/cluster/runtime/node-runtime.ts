@@ -75,7 +75,7 @@ export class NodeRuntime {
     });
     this.#health = config.health === undefined
       ? undefined
-      : new HealthCheck(config.health, log, (healthy, reason) =>
+      : new HealthCheck(config.health, node.name, log, (healthy, reason) =>
           this.#input(healthy ? { type: 'healthy', nowMs: monotonicNowMs() } : { type: 'fault', nowMs: monotonicNowMs(), filer: undefined, reason }),
         );
     this.#faults = faultsFromEnvironment(log);
@@ -265,23 +265,23 @@ export class NodeRuntime {
       case 'record':
         return this.#record(action.event);
       case 'inspect':
-        return this.#run(action.id, async () => ({ ok: true, mailbox: await this.#host(action.filer).inspect() }));
+        return this.#run(action.id, async () => ({ ok: true, mailbox: await this.#host(action.filer).inspect() }), action.type);
       case 'drain':
-        return this.#run(action.id, async () => ({ ok: true, drained: await this.#host(action.filer).drain(action.deadlineMs) }));
+        return this.#run(action.id, async () => ({ ok: true, drained: await this.#host(action.filer).drain(action.deadlineMs) }), action.type);
       case 'release':
         return this.#run(action.id, async () => {
           await this.#host(action.filer).release(action.epoch);
           return { ok: true };
-        });
+        }, action.type);
       case 'claim':
-        return this.#run(action.id, async () => ({ ok: true, claim: await this.#host(action.filer).claim(action.epoch) }));
+        return this.#run(action.id, async () => ({ ok: true, claim: await this.#host(action.filer).claim(action.epoch) }), action.type);
       case 'serve':
         return this.#run(action.id, async () => {
           await this.#host(action.filer).serve(action.epoch, action.handoffEpoch, action.state, this.#log);
           return { ok: true };
-        });
+        }, action.type);
       case 'probe':
-        return this.#run(action.id, async () => ({ ok: true, probe: await this.#probe(action.filer) }));
+        return this.#run(action.id, async () => ({ ok: true, probe: await this.#probe(action.filer) }), action.type);
     }
   }
 
@@ -298,8 +298,14 @@ export class NodeRuntime {
   }
 
   /** Runs an action's work and reports its completion to the core. */
-  #run(id: number, work: () => Promise<ActionResult>): void {
+  #run(id: number, work: () => Promise<ActionResult>, type = 'action'): void {
+    this.#faults?.crashPoint(`before-${type}`);
     work().then(
+      (result) => {
+        this.#faults?.crashPoint(`after-${type}`);
+        return result;
+      },
+    ).then(
       (result) => this.#input({ type: 'done', nowMs: monotonicNowMs(), action: id, result }),
       (error: unknown) => {
         this.#log.error({ action: id, err: messageOf(error) }, 'cluster action failed');
