@@ -1,18 +1,43 @@
 // The simulator of a Tandem pair (test/sim/cluster-sim.ts): two NodeCores run against a simulated
-// runtime, mailbox and interconnect on a virtual clock, one seeded PRNG choosing every delay and
-// fault. Scenarios drive it step by step (operate, crash, partition, run); a random run plans its
-// faults and commands from the seed. The invariants (invariants.ts) are checked after every step.
+// runtime, mailbox, leases and interconnect on a virtual clock, one seeded PRNG choosing every
+// delay and fault. Scenarios drive it step by step (operate, crash, pause, partition, run); a
+// random run plans its faults and commands from the seed (cluster-sim.ts). The invariants
+// (invariants.ts) are checked after every step.
+//
+// Time. `nowMs` is real (simulated) time. Each node reads its own monotonic clock (sim-clock.ts:
+// its own rate and origin), and the core, the lease keeper and the lease observer read only that:
+// the core's nowMs is monotonic in the runtime. A wall clock that steps (NTP, an operator) feeds
+// nothing here, so it is not modelled; `jump(ms)` is what remains realistic of the old clock
+// jump: the whole pair and its storage freeze for `ms` (a hypervisor stopping all of them) and
+// every monotonic clock has advanced by it when they go on, so everything due falls due at once.
+//
+// The runtime's leases are the real LeaseKeeper and LeaseObserver (lease-runtime.ts), whose
+// completions settle promises: each step therefore ends by letting every promise continuation
+// run (`settle`) before the invariants are checked, which makes the simulator asynchronous.
+//
+// Pause (SIGSTOP): nothing of the node runs: its ticks, timers, action completions, message
+// deliveries and link notices wait (`deferred`) and run, in order, when it resumes; its clock
+// keeps running. Storage is another machine: a claim the node issued lands while it is stopped,
+// and so do its lease writes in flight. Its partner's heartbeats go unanswered, so the link is
+// down while it is paused.
 
 import { NodeCore, type CoreStatus, type FilerPhase } from '../../src/cluster/core/node-core.js';
-import type { Action, ActionResult, ClusterEvent, CommandResult, MailboxView, OperationKind, PeerMessage } from '../../src/cluster/core/types.js';
-import { checkFiler, checkStatus, type Violate } from './invariants.js';
+import type { Action, ActionResult, ClusterEvent, CommandResult, Input, MailboxView, OperationKind, PeerMessage } from '../../src/cluster/core/types.js';
+import { checkAck, checkFiler, checkStatus, type Violate } from './invariants.js';
+import { SimLeases } from './lease-runtime.js';
 import { Prng } from './prng.js';
+import { NodeClock } from './sim-clock.js';
 import {
-  DRAIN_DEADLINE_MS, FILERS, NO_FAULTS, NODE_NAMES, OPERATION_DEADLINE_MS, partnerOf, QUIESCE_MS, SimulationError, TRACE_TAIL,
+  DRAIN_DEADLINE_MS, FILERS, NO_FAULTS, NODE_NAMES, OPERATION_DEADLINE_MS, partnerOf, SimulationError, TRACE_TAIL,
   type Command, type CoreLike, type Faults, type Happening, type IdAction, type Mailbox, type NodeName, type NodeState,
-  type Queued, type RandomPlan, type Recorded, type Reply, type SimHooks, type SimOptions,
+  type Queued, type Recorded, type Reply, type SimHooks, type SimOptions, type Volume,
 } from './sim-model.js';
-import { describeAction, describeMessage, describeResult, jsonBigint } from './trace-text.js';
+import { describeAction, describeLease, describeMessage, describeResult, jsonBigint } from './trace-text.js';
+
+/** Lets every promise continuation that is ready run (setImmediate runs after the microtasks). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+type Options = Required<Omit<SimOptions, 'hooks' | 'faults' | 'wrapCore' | 'clocks' | 'autoGiveback' | 'ackEveryMs'>> & Pick<SimOptions, 'autoGiveback' | 'ackEveryMs'>;
 
 export class ClusterSim {
   readonly seed: number;
@@ -26,19 +51,26 @@ export class ClusterSim {
   readonly remedies: string[] = [];
   nowMs = 0;
   step = 0;
-  readonly #options: Required<Omit<SimOptions, 'hooks' | 'faults' | 'wrapCore'>>;
+  readonly options: Options;
   readonly #wrapCore: ((core: NodeCore, node: NodeName) => CoreLike) | undefined;
   readonly #commands = new Map<string, Command>();
   readonly #nodes: Record<NodeName, NodeState>;
   readonly #mailboxes = new Map<string, Mailbox>();
+  readonly #volumes = new Map<string, Volume>();
   /** Every claim won, as the cores were told: no epoch may have two. */
   readonly #wins = new Map<string, Map<bigint, NodeName>>();
   readonly #lastHighest = new Map<string, bigint>();
+  /** The last lease reading each node logged, so the trace shows only changes. */
+  readonly #lastReading = new Map<string, string>();
   #queue: Queued[] = [];
   #seq = 0;
+  /** Below every ordinary sequence number: what a resumed node held runs first. */
+  #heldSeq = 0;
   #partitioned = false;
   #linkUp = false;
   #nextCommand = 1;
+  /** A violation raised inside a promise continuation, rethrown when the step settles. */
+  #failure: unknown;
 
   constructor(options: SimOptions) {
     this.seed = options.seed;
@@ -46,18 +78,30 @@ export class ClusterSim {
     this.hooks = options.hooks ?? {};
     this.faults = options.faults ?? NO_FAULTS;
     this.#wrapCore = options.wrapCore;
-    this.#options = {
+    this.options = {
       seed: options.seed,
       messageDelayMs: options.messageDelayMs ?? [5, 5],
       actionDelayMs: options.actionDelayMs ?? [10, 10],
+      leaseWriteMs: options.leaseWriteMs ?? [5, 5],
+      leaseReadMs: options.leaseReadMs ?? [5, 5],
       detectMs: options.detectMs ?? 300,
       tickMs: options.tickMs ?? 100,
       drainInProgressMax: options.drainInProgressMax ?? 0,
+      ackEveryMs: options.ackEveryMs ?? [50, 150],
+      ...(options.autoGiveback === undefined ? {} : { autoGiveback: options.autoGiveback }),
     };
-    const node = (name: NodeName): NodeState => ({ name, alive: false, inc: 0, core: undefined, serving: new Map(), inflight: new Map(), peerTold: false });
+    const node = (name: NodeName): NodeState => {
+      const clock = options.clocks?.[name];
+      const host = { realMs: () => this.nowMs, timer: (at: number, run: () => void) => this.#timer(name, at, run) };
+      return {
+        name, clock: new NodeClock(host, clock?.rate, clock?.originMs), alive: false, inc: 0, core: undefined, serving: new Map(), fenced: new Map(),
+        inflight: new Map(), peerTold: false, paused: false, deferred: [], leases: undefined, mailboxDown: false, slowStorageMs: 0,
+      };
+    };
     this.#nodes = { a: node('a'), b: node('b') };
     for (const { name } of FILERS) {
-      this.#mailboxes.set(name, { claims: new Map(), highest: undefined, record: undefined, handoffs: new Set() });
+      this.#mailboxes.set(name, { claims: new Map(), highest: undefined, record: undefined, handoffs: new Set(), lease: undefined });
+      this.#volumes.set(name, { acked: 0, lastEpoch: undefined });
       this.#wins.set(name, new Map());
     }
   }
@@ -65,34 +109,34 @@ export class ClusterSim {
   // ---- what scenarios drive ----
 
   /** Starts both nodes (b `staggerMs` after a) and runs until they serve their filers. */
-  boot(staggerMs = 0): this {
+  boot(staggerMs = 0): Promise<this> {
     this.#schedule(0, { kind: 'restart', node: 'a' }, false);
     this.#schedule(staggerMs, { kind: 'restart', node: 'b' }, false);
     return this.run(staggerMs + 1000);
   }
 
-  /** Processes every step due in the next `ms` of virtual time. */
-  run(ms: number): this {
+  /** Processes every step due in the next `ms` of real time. */
+  async run(ms: number): Promise<this> {
     const until = this.nowMs + ms;
-    while (this.#queue.length > 0 && this.#queue[0]!.at <= until) this.stepOnce();
+    while (this.#queue.length > 0 && this.#queue[0]!.at <= until) await this.stepOnce();
     this.nowMs = Math.max(this.nowMs, until);
     return this;
   }
 
   /** Steps until `done()` holds; fails the run if it does not within `limitMs`. */
-  runUntil(done: () => boolean, limitMs = 60_000): this {
+  async runUntil(done: () => boolean, limitMs = 60_000): Promise<this> {
     const until = this.nowMs + limitMs;
     while (!done()) {
-      if (this.#queue.length === 0 || this.#queue[0]!.at > until) this.#violate(`runUntil: condition not reached within ${limitMs} ms`);
-      this.stepOnce();
+      if (this.#queue.length === 0 || this.#queue[0]!.at > until) this.violate(`runUntil: condition not reached within ${limitMs} ms`);
+      await this.stepOnce();
     }
     return this;
   }
 
   /** An operator command to `node`'s admin API, now; a `forward` answer is re-sent to the partner. */
-  operate(node: NodeName, kind: OperationKind, filer: string, delayMs = 0): string {
+  operate(node: NodeName, kind: OperationKind, filer: string, delayMs = 0, force = false): string {
     const id = `cmd-${this.#nextCommand++}`;
-    this.#commands.set(id, { id, node, kind, filer, inc: -1 });
+    this.#commands.set(id, { id, node, kind, filer, force, inc: -1 });
     this.#schedule(delayMs, { kind: 'command', id }, false);
     return id;
   }
@@ -109,31 +153,75 @@ export class ClusterSim {
     return [this.replies.get(id), this.replies.get(`${id}>`)].filter((reply): reply is Reply => reply !== undefined);
   }
 
-  crash(node: NodeName): this {
-    this.#crash(node);
-    this.#check();
+  commands(): readonly Command[] {
+    return [...this.#commands.values()];
+  }
+
+  /** Faults a scenario (or the random plan, `planned`) applies now or after `delayMs`. */
+  inject(what: Happening, delayMs = 0, planned = false): this {
+    if (delayMs === 0 && !planned) {
+      this.#happen(what);
+      this.#check();
+    } else this.#schedule(delayMs, what, planned);
     return this;
+  }
+  crash(node: NodeName): this {
+    return this.inject({ kind: 'crash', node });
   }
   restart(node: NodeName): this {
-    this.#restart(node);
-    this.#check();
-    return this;
+    return this.inject({ kind: 'restart', node });
   }
   partition(): this {
-    this.#setPartition(true);
-    this.#check();
-    return this;
+    return this.inject({ kind: 'partition' });
   }
   heal(): this {
-    this.#setPartition(false);
-    this.#check();
-    return this;
+    return this.inject({ kind: 'heal' });
   }
+  /** SIGSTOP now, SIGCONT `ms` later. */
+  pause(node: NodeName, ms: number): this {
+    return this.inject({ kind: 'pause', node, ms });
+  }
+  resume(node: NodeName): this {
+    return this.inject({ kind: 'resume', node });
+  }
+  /** The node's mailbox (and lease) reads and writes fail for `ms`. */
+  mailboxDown(node: NodeName, ms: number): this {
+    this.inject({ kind: 'mailbox', node, down: true });
+    return this.inject({ kind: 'mailbox', node, down: false }, ms);
+  }
+  /** The node's storage operations take `extraMs` longer for `ms`. */
+  slowStorage(node: NodeName, ms: number, extraMs: number): this {
+    this.inject({ kind: 'slow', node, extraMs });
+    return this.inject({ kind: 'slow', node, extraMs: 0 }, ms);
+  }
+  /** The node's runtime reports a fault of `filer` (or of the whole node) to its core. */
+  fault(node: NodeName, filer: string | undefined): this {
+    return this.inject({ kind: 'fault', node, filer });
+  }
+  /** Drops every planned happening not yet due (a quiesce). */
+  dropPlanned(): void {
+    this.#queue = this.#queue.filter((queued) => !queued.planned);
+  }
+  /** The whole pair, its links and storage freeze for `ms`; every clock has advanced by it after. */
+  jump(ms: number): this {
+    return this.inject({ kind: 'jump', ms });
+  }
+
   isAlive(node: NodeName): boolean {
     return this.#nodes[node].alive;
   }
-  /** Live nodes whose runtime serves `filer`, with the epoch. */
+  isPaused(node: NodeName): boolean {
+    return this.#nodes[node].paused;
+  }
+  partitioned(): boolean {
+    return this.#partitioned;
+  }
+  /** Live nodes that serve `filer`: the runtime serves it AND its lease is valid on its own clock. */
   servers(filer: string): { node: NodeName; epoch: bigint }[] {
+    return this.runtimeServers(filer).filter(({ node, epoch }) => this.#nodes[node].leases!.isValid(filer, epoch));
+  }
+  /** Live nodes whose runtime serves `filer` (gates open), valid lease or not. */
+  runtimeServers(filer: string): { node: NodeName; epoch: bigint }[] {
     return NODE_NAMES.filter((n) => this.#nodes[n].alive && this.#nodes[n].serving.has(filer)).map((node) => ({ node, epoch: this.#nodes[node].serving.get(filer)! }));
   }
   status(node: NodeName): CoreStatus | undefined {
@@ -142,123 +230,58 @@ export class ClusterSim {
   phase(node: NodeName, filer: string): FilerPhase | undefined {
     return this.status(node)?.filers.find((f) => f.name === filer)?.phase;
   }
-  /** The mailbox of `filer`: claims (epoch -> owner), state record, hand-offs. */
-  mailbox(filer: string): { claims: [bigint, NodeName][]; record: Mailbox['record']; handoffs: bigint[] } {
+  /** The node's monotonic clock now, and the real time at which it reads `localMs`. */
+  clockOf(node: NodeName): NodeClock {
+    return this.#nodes[node].clock;
+  }
+  /** The node's lease keeper of `filer`, if its process has one. */
+  keeperOf(node: NodeName, filer: string): ReturnType<SimLeases['keeperOf']> {
+    return this.#nodes[node].leases?.keeperOf(filer);
+  }
+  /** The mailbox of `filer`: claims (epoch -> owner), state record, hand-offs, lease. */
+  mailbox(filer: string): { claims: [bigint, NodeName][]; record: Mailbox['record']; handoffs: bigint[]; lease: Mailbox['lease'] } {
     const box = this.#box(filer);
-    return { claims: [...box.claims].sort((x, y) => (x[0] < y[0] ? -1 : 1)), record: box.record, handoffs: [...box.handoffs] };
+    return { claims: [...box.claims].sort((x, y) => (x[0] < y[0] ? -1 : 1)), record: box.record, handoffs: [...box.handoffs], lease: box.lease };
+  }
+  volume(filer: string): Readonly<Volume> {
+    return this.#volumes.get(filer)!;
   }
   /** Is an action of this type in flight on `node` (issued, not completed)? */
   inflight(node: NodeName, type: IdAction['type']): boolean {
     return [...this.#nodes[node].inflight.values()].some((action) => action.type === type);
   }
 
-  // ---- the random run ----
-
-  /** Plans faults and commands over `durationMs` from the PRNG; see `runSeed`. */
-  planRandom(durationMs: number, plan: RandomPlan): void {
-    const p = this.prng;
-    const at = () => p.int(0, durationMs);
-    for (let i = 0; i < plan.commands; i++) this.#schedule(at(), { kind: 'operator' }, true);
-    for (let i = 0; i < plan.crashes; i++) {
-      const when = at();
-      const node = p.pick(NODE_NAMES);
-      this.#schedule(when, { kind: 'crash', node }, true);
-      this.#schedule(when + p.int(1, 15_000), { kind: 'restart', node }, true);
-    }
-    for (let i = 0; i < plan.partitions; i++) {
-      const when = at();
-      this.#schedule(when, { kind: 'partition' }, true);
-      this.#schedule(when + p.int(1, 15_000), { kind: 'heal' }, true);
-    }
-    for (let i = 0; i < plan.jumps; i++) this.#schedule(at(), { kind: 'jump', ms: p.int(500, 15_000) }, true);
-  }
-
-  /** Faults off, partitions healed, crashed nodes restarted, every deadline passed. */
-  quiesce(): this {
-    this.faults = NO_FAULTS;
-    this.#queue = this.#queue.filter((queued) => !queued.planned);
-    this.#log('quiesce');
-    if (this.#partitioned) this.heal();
-    for (const node of NODE_NAMES) if (!this.#nodes[node].alive) this.restart(node);
-    this.run(QUIESCE_MS);
-    // An action failure leaves a filer 'failed' on purpose (not served here, no retry): the
-    // operator's remedy is a restart of that node. Counted, so a run shows how often.
-    for (const node of NODE_NAMES) {
-      const failed = this.status(node)?.filers.filter((f) => f.phase === 'failed') ?? [];
-      if (failed.length === 0) continue;
-      this.remedies.push(`${node}: ${failed.map((f) => `${f.name} (${f.failure})`).join(', ')}`);
-      this.#log(`operator restarts ${node}: ${this.remedies.at(-1)}`);
-      this.crash(node).restart(node);
-    }
-    return this.run(QUIESCE_MS);
-  }
-
-  /** After a quiesce: every filer served once, nothing running, every command answered, and a
-   *  final takeover + giveback of filer a completes. */
-  checkLiveness(): this {
-    for (const { name } of FILERS) {
-      const servers = this.servers(name);
-      if (servers.length !== 1) this.#violate(`liveness: filer ${name} is served by ${servers.length} nodes after the quiesce`);
-    }
-    for (const node of NODE_NAMES) {
-      const status = this.status(node)!;
-      if (status.operation !== undefined) this.#violate(`liveness: ${node} still runs ${status.operation.kind} of ${status.operation.filer}`);
-      if (!status.peerUp) this.#violate(`liveness: ${node} does not see its partner up`);
-      for (const f of status.filers) if (f.phase !== 'serving' && f.phase !== 'idle') this.#violate(`liveness: filer ${f.name} is ${f.phase} on ${node}`);
-    }
-    for (const command of this.#commands.values()) {
-      const node = this.#nodes[command.node];
-      if (command.inc === node.inc && !this.replies.has(command.id)) this.#violate(`liveness: ${command.id} (${command.kind} ${command.filer} to ${command.node}) was never answered`);
-    }
-    if (this.servers('a')[0]!.node === 'b') this.#finalTrip('giveback', 'a');
-    this.#finalTrip('takeover', 'b');
-    this.#finalTrip('giveback', 'a');
-    return this;
-  }
-
-  #finalTrip(kind: OperationKind, expected: NodeName): void {
-    const id = this.operate(this.prng.pick(NODE_NAMES), kind, 'a');
-    this.runUntil(() => this.outcome(id) !== undefined, 3 * OPERATION_DEADLINE_MS);
-    const result = this.outcome(id)!;
-    if (!result.ok) this.#violate(`liveness: final ${kind} of a failed: ${JSON.stringify(result, jsonBigint)}`);
-    this.run(1000);
-    const servers = this.servers('a');
-    if (servers.length !== 1 || servers[0]!.node !== expected) this.#violate(`liveness: after the final ${kind}, a is not served by ${expected} alone`);
-  }
-
   // ---- one step ----
 
-  stepOnce(): void {
+  async stepOnce(): Promise<void> {
     const queued = this.#queue.shift()!;
+    if (queued.what.kind === 'call' && queued.what.live?.() === false) return; // a cancelled timer
     this.nowMs = Math.max(this.nowMs, queued.at);
     this.step++;
     this.#happen(queued.what);
+    await settle();
+    this.#rethrow();
     this.#check();
   }
 
   #happen(what: Happening): void {
     switch (what.kind) {
-      case 'tick': {
-        const node = this.#nodes[what.node];
-        if (!node.alive || node.inc !== what.inc) return;
-        this.#schedule(this.#options.tickMs, what, false);
-        return this.#feed(node, { type: 'tick', nowMs: this.nowMs }, 'tick');
-      }
       case 'complete':
-        return this.#complete(what.node, what.inc, what.action, what.inProgress);
-      case 'deliver': {
-        const node = this.#nodes[what.to];
-        if (!node.alive || node.inc !== what.inc || this.#partitioned || this.hooks.beforeDeliver?.(what.to, what.message) === 'drop') {
-          return this.#log(`${what.to} never gets ${describeMessage(what.message)}`);
-        }
-        return this.#feed(node, { type: 'message', nowMs: this.nowMs, message: what.message }, `gets ${describeMessage(what.message)}`);
-      }
-      case 'link': {
+      case 'deliver':
+      case 'link':
+      case 'call': {
         const node = this.#nodes[what.node];
-        if (!node.alive || node.inc !== what.inc || node.peerTold === what.up) return;
-        node.peerTold = what.up;
-        return this.#feed(node, { type: what.up ? 'peer-up' : 'peer-down', nowMs: this.nowMs }, what.up ? 'peer-up' : 'peer-down');
+        if (!node.alive || node.inc !== what.inc) {
+          if (what.kind === 'deliver') this.#log(`${what.node} never gets ${describeMessage(what.message)} (down)`);
+          return;
+        }
+        // A link notice that no longer holds (the link flapped back within detectMs) is not heard.
+        if (what.kind === 'link' && what.replayed !== true && what.up !== this.#linkUp) return;
+        if (node.paused) return this.#hold(node, what);
+        return this.#nodeHappens(node, what);
       }
+      case 'storage':
+        return what.run();
       case 'command':
         return this.#command(this.#commands.get(what.id)!);
       case 'operator':
@@ -267,64 +290,123 @@ export class ClusterSim {
         return this.#crash(what.node);
       case 'restart':
         return this.#restart(what.node);
+      case 'pause':
+        return this.#pause(what.node, what.ms);
+      case 'resume':
+        return this.#resume(what.node);
+      case 'mailbox': {
+        const node = this.#nodes[what.node];
+        node.mailboxDown = what.down;
+        return this.#log(`${what.node}'s mailbox ${what.down ? 'is unreachable' : 'is reachable again'}`);
+      }
+      case 'slow':
+        this.#nodes[what.node].slowStorageMs = what.extraMs;
+        return this.#log(`${what.node}'s storage ${what.extraMs > 0 ? `slows by ${what.extraMs} ms` : 'is fast again'}`);
+      case 'fault':
+      case 'healthy': {
+        const node = this.#nodes[what.node];
+        if (!node.alive || node.paused) return;
+        if (what.kind === 'healthy') return this.#feed(node, { type: 'healthy', nowMs: node.clock.nowMs() }, 'healthy');
+        return this.#feed(node, { type: 'fault', nowMs: node.clock.nowMs(), filer: what.filer, reason: `injected fault of ${what.filer ?? 'the node'}` }, `fault ${what.filer ?? '(node)'}`);
+      }
       case 'partition':
       case 'heal':
         return this.#setPartition(what.kind === 'partition');
       case 'jump':
         this.nowMs += what.ms;
-        return this.#log(`clock jumps ${what.ms} ms`);
+        return this.#log(`the pair freezes for ${what.ms} ms (every clock advances)`);
     }
+  }
+
+  #nodeHappens(node: NodeState, what: Extract<Happening, { inc: number }>): void {
+    switch (what.kind) {
+      case 'call':
+        return what.run();
+      case 'complete':
+        return this.#finish(node, what.action, this.#perform(node, what.action, what.inProgress));
+      case 'deliver':
+        if (this.#partitioned || this.hooks.beforeDeliver?.(what.node, what.message) === 'drop') return this.#log(`${what.node} never gets ${describeMessage(what.message)}`);
+        return this.#feed(node, { type: 'message', nowMs: node.clock.nowMs(), message: what.message }, `gets ${describeMessage(what.message)}`);
+      case 'link':
+        if (node.peerTold === what.up) return;
+        node.peerTold = what.up;
+        return this.#feed(node, { type: what.up ? 'peer-up' : 'peer-down', nowMs: node.clock.nowMs() }, what.up ? 'peer-up' : 'peer-down');
+    }
+  }
+
+  /** A paused node: what fell due waits; a claim it issued lands on the storage all the same. */
+  #hold(node: NodeState, what: Extract<Happening, { inc: number }>): void {
+    if (what.kind === 'complete' && what.action.type === 'claim') {
+      const result = this.#perform(node, what.action, 0);
+      node.deferred.push({ kind: 'call', node: node.name, inc: node.inc, run: () => this.#finish(node, what.action, result) });
+    } else node.deferred.push(what.kind === 'link' ? { ...what, replayed: true } : what);
   }
 
   #randomCommand(): void {
     const p = this.prng;
     const filer = p.chance(0.05) ? 'zzz' : p.pick(FILERS).name;
     const home = FILERS.find((f) => f.name === filer)?.home;
-    const awayFromHome = this.servers(filer).some((s) => s.node !== home);
+    const awayFromHome = this.runtimeServers(filer).some((s) => s.node !== home);
     const sensible: OperationKind = awayFromHome ? 'giveback' : 'takeover';
     const kind: OperationKind = p.chance(0.75) ? sensible : sensible === 'takeover' ? 'giveback' : 'takeover';
+    const force = kind === 'takeover' && p.chance(this.forcedShare);
     const id = `cmd-${this.#nextCommand++}`;
-    this.#commands.set(id, { id, node: p.pick(NODE_NAMES), kind, filer, inc: -1 });
+    this.#commands.set(id, { id, node: p.pick(NODE_NAMES), kind, filer, force, inc: -1 });
     this.#command(this.#commands.get(id)!);
   }
+  /** Share of the random operator's takeovers sent with --force. */
+  forcedShare = 0;
 
   #command(command: Command): void {
     const node = this.#nodes[command.node];
     command.inc = node.inc;
-    if (!node.alive) {
-      this.replies.set(command.id, { id: command.id, from: 'admin', atMs: this.nowMs, result: { ok: false, reason: `node ${command.node} is down` } });
-      return this.#log(`operator: ${command.id} ${command.kind} ${command.filer} to ${command.node}: node down`);
+    if (!node.alive || node.paused) {
+      const why = node.alive ? 'not answering (stopped)' : 'down';
+      this.replies.set(command.id, { id: command.id, from: 'admin', atMs: this.nowMs, result: { ok: false, reason: `node ${command.node} is ${why}` } });
+      return this.#log(`operator: ${command.id} ${command.kind} ${command.filer} to ${command.node}: node ${why}`);
     }
-    const input = { type: 'command', nowMs: this.nowMs, id: command.id, kind: command.kind, filer: command.filer } as const;
-    this.#feed(node, input, `command ${command.id} ${command.kind} ${command.filer}`);
+    const input: Input = { type: 'command', nowMs: node.clock.nowMs(), id: command.id, kind: command.kind, filer: command.filer, ...(command.force ? { force: true } : {}) };
+    this.#feed(node, input, `command ${command.id} ${command.kind}${command.force ? ' --force' : ''} ${command.filer}`);
   }
 
-  #complete(name: NodeName, inc: number, action: IdAction, inProgress: number): void {
-    const node = this.#nodes[name];
-    if (!node.alive || node.inc !== inc) return;
+  /** After an action's effect: its lease consequences, a crash before `done`, or the `done`. */
+  #finish(node: NodeState, action: IdAction, result: ActionResult): void {
     node.inflight.delete(action.id);
-    const result = this.#perform(node, action, inProgress);
-    const verdict = this.hooks.afterEffect?.(name, action) ?? (this.prng.chance(this.faults.crashAfterEffect) ? 'crash' : undefined);
+    const verdict = this.hooks.afterEffect?.(node.name, action) ?? (this.prng.chance(this.faults.crashAfterEffect) ? 'crash' : undefined);
     if (verdict === 'crash') {
-      this.#log(`${name} completes ${describeAction(action)} -> ${describeResult(result)}, and crashes before its core hears`);
-      return this.#crash(name);
+      this.#log(`${node.name} completes ${describeAction(action)} -> ${describeResult(result)}, and crashes before its core hears`);
+      return this.#crash(node.name);
     }
-    this.#feed(node, { type: 'done', nowMs: this.nowMs, action: action.id, result }, `done ${describeAction(action)} -> ${describeResult(result)}`);
+    if (action.type === 'claim') node.leases!.claimSettled(action.filer, action.epoch, result.ok && result.claim?.won === true);
+    this.#feed(node, { type: 'done', nowMs: node.clock.nowMs(), action: action.id, result }, `done ${describeAction(action)} -> ${describeResult(result)}`);
   }
 
   /** The simulated runtime carries out `action` and reports its result. */
   #perform(node: NodeState, action: IdAction, inProgress: number): ActionResult {
     const box = this.#box(action.filer);
-    const failure = this.prng.chance(this.faults.actionFailure) ? `injected ${action.type} failure` : undefined;
+    const injected = this.prng.chance(this.faults.actionFailure) ? `injected ${action.type} failure` : undefined;
+    const storage = action.type !== 'drain' && action.type !== 'probe';
+    const failure = storage && node.mailboxDown ? 'mailbox unreachable' : injected;
+    const leases = node.leases!;
     switch (action.type) {
       case 'inspect':
         return failure !== undefined ? { ok: false, error: failure } : { ok: true, mailbox: this.#view(box) };
       case 'drain':
         return failure !== undefined ? { ok: false, error: failure } : { ok: true, drained: { inProgress } };
+      case 'probe': {
+        // Refused everywhere only when the partner's process is not running (a stopped one accepts).
+        const gone = !this.#nodes[partnerOf(node.name)].alive;
+        return failure !== undefined ? { ok: false, error: failure } : { ok: true, probe: { gone, detail: gone ? 'refused' : 'accepted' } };
+      }
       case 'release': {
+        if (node.serving.get(action.filer) !== action.epoch) {
+          // Its lease lapsed while the release ran: the runtime stopped serving it already.
+          if (node.fenced.get(action.filer) === action.epoch) return { ok: false, error: 'not served here: its lease lapsed' };
+          this.violate(`${node.name} releases ${action.filer} at epoch ${action.epoch}, which it does not serve`);
+        }
         // Gates stopped first: even a failed release leaves the filer not served here.
-        if (node.serving.get(action.filer) !== action.epoch) this.#violate(`${node.name} releases ${action.filer} at epoch ${action.epoch}, which it does not serve`);
         node.serving.delete(action.filer);
+        leases.release(action.filer, action.epoch);
         if (failure !== undefined) return { ok: false, error: failure };
         box.handoffs.add(action.epoch);
         box.record = { epoch: action.epoch, owner: node.name, state: 'released' };
@@ -332,18 +414,25 @@ export class ClusterSim {
       }
       case 'claim': {
         if (failure !== undefined) {
-          if (this.prng.chance(0.5)) this.#claim(action.filer, action.epoch, node.name); // written, then an error
+          if (failure === injected && this.prng.chance(0.5)) this.#claim(action.filer, action.epoch, node.name); // written, then an error
           return { ok: false, error: failure };
         }
         return { ok: true, claim: this.#claim(action.filer, action.epoch, node.name) };
       }
       case 'serve': {
-        if (node.serving.has(action.filer)) this.#violate(`${node.name} is asked to serve ${action.filer}, which it serves already`);
-        if (box.claims.get(action.epoch) !== node.name) this.#violate(`${node.name} is asked to serve ${action.filer} at epoch ${action.epoch}, which it did not claim`);
-        if (box.highest! > action.epoch) return { ok: false, error: 'fenced' };
-        if (failure !== undefined) return { ok: false, error: failure };
-        if (action.handoffEpoch !== undefined && !box.handoffs.has(action.handoffEpoch)) this.#violate(`${node.name} restores hand-off ${action.handoffEpoch} of ${action.filer}, which is not in the mailbox`);
+        if (node.serving.has(action.filer)) this.violate(`${node.name} is asked to serve ${action.filer}, which it serves already`);
+        if (box.claims.get(action.epoch) !== node.name) this.violate(`${node.name} is asked to serve ${action.filer} at epoch ${action.epoch}, which it did not claim`);
+        const keeper = leases.keeperOf(action.filer);
+        if (keeper?.epoch !== action.epoch) this.violate(`${node.name} serves ${action.filer} at epoch ${action.epoch} with no lease of it`);
+        const error = box.highest! > action.epoch ? 'fenced' : keeper.lapsed ? 'its lease lapsed before it was served' : failure;
+        if (error !== undefined) {
+          // Not served here after all: release the lease so the partner need not wait it out.
+          leases.release(action.filer, action.epoch);
+          return { ok: false, error };
+        }
+        if (action.handoffEpoch !== undefined && !box.handoffs.has(action.handoffEpoch)) this.violate(`${node.name} restores hand-off ${action.handoffEpoch} of ${action.filer}, which is not in the mailbox`);
         node.serving.set(action.filer, action.epoch);
+        node.fenced.delete(action.filer);
         box.record = { epoch: action.epoch, owner: node.name, state: action.state };
         return { ok: true };
       }
@@ -358,7 +447,7 @@ export class ClusterSim {
     box.claims.set(epoch, owner);
     box.highest = epoch;
     const wins = this.#wins.get(filer)!;
-    if (wins.has(epoch)) this.#violate(`epoch ${epoch} of ${filer} won twice`);
+    if (wins.has(epoch)) this.violate(`epoch ${epoch} of ${filer} won twice`);
     wins.set(epoch, owner);
     return { won: true, holder: owner };
   }
@@ -369,9 +458,9 @@ export class ClusterSim {
   }
 
   /** Hands `input` to the node's core and carries out the actions it returns. */
-  #feed(node: NodeState, input: Parameters<NodeCore['handle']>[0], what: string): void {
+  #feed(node: NodeState, input: Input, what: string | undefined): void {
     const actions = node.core!.handle(input);
-    this.#log(`${node.name} ${what}${actions.length === 0 ? '' : ` => ${actions.map(describeAction).join('; ')}`}`);
+    if (what !== undefined || actions.length > 0) this.#log(`${node.name} ${what ?? input.type}${actions.length === 0 ? '' : ` => ${actions.map(describeAction).join('; ')}`}`);
     this.#carryOut(node, actions);
   }
 
@@ -388,12 +477,17 @@ export class ClusterSim {
           this.#onRecord(node, action.event);
           break;
         default: {
-          if (action.type === 'drain' && !node.serving.has(action.filer)) this.#violate(`${node.name} drains ${action.filer}, which it does not serve`);
+          if (action.type === 'drain' && !node.serving.has(action.filer)) this.violate(`${node.name} drains ${action.filer}, which it does not serve`);
+          if (action.type === 'claim') {
+            if (node.serving.has(action.filer)) this.violate(`${node.name} claims ${action.filer}@${action.epoch} while it serves it`);
+            node.leases!.claimBegins(action.filer, action.epoch);
+          }
           node.inflight.set(action.id, action);
-          const max = action.type === 'drain' ? this.#options.drainInProgressMax : 0;
+          const max = action.type === 'drain' ? this.options.drainInProgressMax : 0;
           const inProgress = action.type === 'drain' ? (this.hooks.drainInProgress?.(node.name) ?? this.prng.int(0, max)) : 0;
-          // A drain with calls still running ran to its deadline.
-          const delay = this.hooks.actionDelay?.(node.name, action) ?? (action.type === 'drain' && inProgress > 0 ? action.deadlineMs : this.#delay(this.#options.actionDelayMs));
+          // A drain with calls still running ran to its deadline; storage is slower when slowed.
+          const storage = action.type !== 'drain' && action.type !== 'probe' ? node.slowStorageMs : 0;
+          const delay = this.hooks.actionDelay?.(node.name, action) ?? (action.type === 'drain' && inProgress > 0 ? action.deadlineMs : this.#delay(this.options.actionDelayMs) + storage);
           this.#schedule(delay, { kind: 'complete', node: node.name, inc: node.inc, action, inProgress }, false);
         }
       }
@@ -406,33 +500,34 @@ export class ClusterSim {
     const verdict = this.hooks.onSend?.(from, message);
     if (verdict === 'drop' || this.prng.chance(this.faults.messageLoss)) return this.#log(`${from} -> ${to.name} lost: ${describeMessage(message)}`);
     const copies = verdict === 'duplicate' || this.prng.chance(this.faults.messageDuplicate) ? 2 : 1;
-    for (let i = 0; i < copies; i++) this.#schedule(this.#delay(this.#options.messageDelayMs), { kind: 'deliver', to: to.name, inc: to.inc, message }, false);
+    for (let i = 0; i < copies; i++) this.#schedule(this.#delay(this.options.messageDelayMs), { kind: 'deliver', node: to.name, inc: to.inc, message }, false);
   }
 
   #onReply(node: NodeState, id: string, result: CommandResult): void {
-    if (this.replies.has(id)) this.#violate(`${id} answered twice`);
+    if (this.replies.has(id)) this.violate(`${id} answered twice`);
     this.replies.set(id, { id, from: node.name, atMs: this.nowMs, result });
     this.#log(`${node.name} replies ${id}: ${JSON.stringify(result, jsonBigint)}`);
     const command = this.#commands.get(id);
     if (result.ok) {
       // A completed operation is answered by the acquirer, which serves the filer now.
-      if (command !== undefined && node.serving.get(command.filer) !== result.event.epoch) this.#violate(`${id} answered ok by ${node.name}, which does not serve ${command.filer} at ${result.event.epoch}`);
+      if (command !== undefined && node.serving.get(command.filer) !== result.event.epoch) this.violate(`${id} answered ok by ${node.name}, which does not serve ${command.filer} at ${result.event.epoch}`);
     } else if (result.forward === true && command !== undefined && !id.endsWith('>')) {
       // The admin layer re-sends a forwarded command to the partner.
       const forwarded = `${id}>`;
-      this.#commands.set(forwarded, { id: forwarded, node: partnerOf(node.name), kind: command.kind, filer: command.filer, inc: -1 });
-      this.#schedule(this.#delay(this.#options.messageDelayMs), { kind: 'command', id: forwarded }, false);
+      this.#commands.set(forwarded, { id: forwarded, node: partnerOf(node.name), kind: command.kind, filer: command.filer, force: command.force, inc: -1 });
+      this.#schedule(this.#delay(this.options.messageDelayMs), { kind: 'command', id: forwarded }, false);
     }
   }
 
   #onRecord(node: NodeState, event: ClusterEvent): void {
-    this.events.push({ node: node.name, event });
-    const phases = Object.entries(event.phases ?? {});
-    for (const [phase, ms] of phases) {
-      if (!Number.isFinite(ms) || ms < 0 || ms > (event.phases?.total ?? Infinity)) this.#violate(`${node.name} records phase ${phase} of ${ms} ms (total ${event.phases?.total})`);
+    this.events.push({ node: node.name, realMs: this.nowMs, event });
+    // Phases lie within the operation; detection (before a failure takeover starts) does not.
+    for (const [phase, ms] of Object.entries(event.phases ?? {})) {
+      const most = phase === 'detect' ? Infinity : (event.phases?.total ?? Infinity);
+      if (!Number.isFinite(ms) || ms < 0 || ms > most) this.violate(`${node.name} records phase ${phase} of ${ms} ms (total ${event.phases?.total})`);
     }
-    if ((event.kind === 'rollback') !== (event.outcome === 'rolled-back')) this.#violate(`${node.name} records a ${event.kind} event with outcome ${event.outcome}`);
-    if (event.outcome === 'rolled-back' && node.serving.get(event.filer) !== event.epoch) this.#violate(`${node.name} records a rollback of ${event.filer} it does not serve at ${event.epoch}`);
+    if ((event.kind === 'rollback') !== (event.outcome === 'rolled-back')) this.violate(`${node.name} records a ${event.kind} event with outcome ${event.outcome}`);
+    if (event.outcome === 'rolled-back' && node.serving.get(event.filer) !== event.epoch) this.violate(`${node.name} records a rollback of ${event.filer} it does not serve at ${event.epoch}`);
   }
 
   // ---- faults ----
@@ -444,9 +539,14 @@ export class ClusterSim {
     node.core = undefined;
     node.inc++;
     node.serving.clear();
+    node.fenced.clear();
+    node.paused = false;
+    node.deferred.length = 0;
+    node.leases?.stop();
+    node.leases = undefined;
     // What was under way when it died may or may not have reached the mailbox.
     for (const action of node.inflight.values()) {
-      if (!this.prng.chance(0.5)) continue;
+      if (!this.prng.chance(0.5) || node.mailboxDown) continue;
       const box = this.#box(action.filer);
       if (action.type === 'claim') this.#claim(action.filer, action.epoch, name);
       if (action.type === 'release') {
@@ -465,12 +565,96 @@ export class ClusterSim {
     if (node.alive) return;
     node.alive = true;
     node.peerTold = false;
-    const core = new NodeCore({ node: name, partner: partnerOf(name), filers: FILERS, drainDeadlineMs: DRAIN_DEADLINE_MS, operationDeadlineMs: OPERATION_DEADLINE_MS });
+    const { autoGiveback } = this.options;
+    const core = new NodeCore({
+      node: name, partner: partnerOf(name), filers: FILERS, drainDeadlineMs: DRAIN_DEADLINE_MS, operationDeadlineMs: OPERATION_DEADLINE_MS,
+      // A restarted node's operation ids must not repeat its earlier life's (the runtime's is random).
+      ...(node.inc === 0 ? {} : { incarnation: `i${node.inc}` }),
+      ...(autoGiveback === undefined ? {} : { autoGiveback }),
+    });
     node.core = this.#wrapCore?.(core, name) ?? core;
-    const actions = node.core.start(this.nowMs);
+    node.leases = this.#leasesOf(node);
+    const actions = node.core.start(node.clock.nowMs());
     this.#log(`${name} starts => ${actions.map(describeAction).join('; ')}`);
     this.#carryOut(node, actions);
-    this.#schedule(this.#options.tickMs, { kind: 'tick', node: name, inc: node.inc }, false);
+    const tick = (): void => {
+      node.clock.after(this.options.tickMs, tick);
+      this.#feed(node, { type: 'tick', nowMs: node.clock.nowMs() }, undefined);
+    };
+    node.clock.after(this.options.tickMs, tick);
+    node.leases.start();
+    // Clients write to the filers it serves; a write is acknowledged only through the lease guard.
+    const every = this.options.ackEveryMs;
+    const ack = (): void => {
+      node.clock.after(this.#delay(every!), ack);
+      for (const [filer, epoch] of node.serving) if (node.leases!.isValid(filer, epoch)) this.#ack(node, filer, epoch);
+    };
+    if (every !== undefined) node.clock.after(this.#delay(every), ack);
+    this.#updateLink();
+  }
+
+  #leasesOf(node: NodeState): SimLeases {
+    const [writeLo, writeHi] = this.options.leaseWriteMs;
+    const [readLo, readHi] = this.options.leaseReadMs;
+    const inc = node.inc;
+    return new SimLeases({
+      node: node.name,
+      clock: node.clock,
+      prng: this.prng,
+      later: (delayMs, run) => this.#schedule(delayMs, { kind: 'call', node: node.name, inc, run }, false),
+      storage: (delayMs, run) => this.#schedule(delayMs, { kind: 'storage', run }, false),
+      box: (filer) => this.#box(filer),
+      writeMs: () => this.prng.int(writeLo, writeHi) + node.slowStorageMs,
+      readMs: () => this.prng.int(readLo, readHi) + node.slowStorageMs,
+      mailboxDown: () => node.mailboxDown,
+      writeFails: () => this.prng.chance(this.faults.leaseWriteFailure),
+      serves: (filer) => node.serving.has(filer),
+      lapsed: (filer, epoch, reason) => {
+        if (node.inc !== inc || !node.alive) return;
+        if (node.serving.get(filer) !== epoch) return this.#log(`${node.name} lease ${filer}@${epoch}: ${reason} (not served)`);
+        // The gates stop at once; the core hears afterwards.
+        node.serving.delete(filer);
+        node.fenced.set(filer, epoch);
+        this.#feed(node, { type: 'lease-lost', nowMs: node.clock.nowMs(), filer, epoch, reason }, `lease-lost ${filer}@${epoch}: ${reason}`);
+      },
+      reading: (filer, lease) => {
+        if (node.inc !== inc || !node.alive) return;
+        const text = describeLease(lease);
+        const key = `${node.name}/${filer}`;
+        const changed = this.#lastReading.get(key) !== text;
+        this.#lastReading.set(key, text);
+        this.#feed(node, { type: 'lease', nowMs: node.clock.nowMs(), filer, lease }, changed ? `lease ${filer}: ${text}` : undefined);
+      },
+      safely: (run) => this.safely(run),
+      log: (text) => this.#log(text),
+    });
+  }
+
+  #ack(node: NodeState, filer: string, epoch: bigint): void {
+    const volume = this.#volumes.get(filer)!;
+    checkAck(filer, node.name, epoch, this.servers(filer), this.#box(filer), volume, (message) => this.violate(message));
+    volume.acked++;
+    volume.lastEpoch = epoch;
+  }
+
+  #pause(name: NodeName, ms: number): void {
+    const node = this.#nodes[name];
+    if (!node.alive || node.paused) return;
+    node.paused = true;
+    this.#log(`${name} is stopped (SIGSTOP) for ${ms} ms`);
+    this.#schedule(ms, { kind: 'resume', node: name }, false);
+    this.#updateLink();
+  }
+
+  #resume(name: NodeName): void {
+    const node = this.#nodes[name];
+    if (!node.paused) return;
+    node.paused = false;
+    const held = node.deferred.splice(0);
+    this.#log(`${name} resumes (SIGCONT), ${held.length} things fell due meanwhile`);
+    // They run first, in the order they fell due.
+    this.#heldSeq -= held.length;
+    held.forEach((what, i) => this.#insert({ at: this.nowMs, seq: this.#heldSeq + i, what, planned: false }));
     this.#updateLink();
   }
 
@@ -481,33 +665,61 @@ export class ClusterSim {
     this.#updateLink();
   }
 
-  /** The link is up when both nodes live and no partition stands; the cores hear of a change later. */
+  /** The link is up when both nodes run and no partition stands; the cores hear of a change later. */
   #updateLink(): void {
-    const up = this.#nodes.a.alive && this.#nodes.b.alive && !this.#partitioned;
+    const { a, b } = this.#nodes;
+    const up = a.alive && b.alive && !a.paused && !b.paused && !this.#partitioned;
     if (up === this.#linkUp) return;
     this.#linkUp = up;
-    for (const node of NODE_NAMES.map((n) => this.#nodes[n])) {
-      if (node.alive) this.#schedule(this.#options.detectMs, { kind: 'link', node: node.name, inc: node.inc, up }, false);
+    for (const node of [a, b]) {
+      if (node.alive) this.#schedule(this.options.detectMs, { kind: 'link', node: node.name, inc: node.inc, up }, false);
     }
   }
 
   // ---- invariants ----
 
   #check(): void {
-    const violate: Violate = (message) => this.#violate(message);
+    const violate: Violate = (message) => this.violate(message);
     for (const { name } of FILERS) checkFiler(name, this.#box(name), this.servers(name), this.#lastHighest, this.#wins.get(name)!, violate);
     for (const name of NODE_NAMES) if (this.#nodes[name].alive) checkStatus(this.#nodes[name], violate);
   }
 
-  #violate(message: string): never {
+  violate(message: string): never {
     const tail = this.trace.slice(-TRACE_TAIL).join('\n  ');
-    throw new SimulationError(`seed ${this.seed}, step ${this.step}, t=${this.nowMs} ms: ${message}\n  last ${TRACE_TAIL} events:\n  ${tail}`);
+    throw new SimulationError(`seed ${this.seed}, step ${this.step}, t=${round(this.nowMs)} ms: ${message}\n  last ${TRACE_TAIL} events:\n  ${tail}`);
+  }
+
+  /** Runs a callback of the keeper or observer, keeping a violation for the end of the step. */
+  safely(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.#failure ??= error;
+    }
+  }
+
+  #rethrow(): void {
+    const failure = this.#failure;
+    this.#failure = undefined;
+    if (failure !== undefined) throw failure;
   }
 
   // ---- plumbing ----
 
+  #timer(name: NodeName, atRealMs: number, run: () => void): () => void {
+    let live = true;
+    const node = this.#nodes[name];
+    this.#schedule(atRealMs - this.nowMs, { kind: 'call', node: name, inc: node.inc, run: () => ((live = false), run()), live: () => live }, false);
+    return () => {
+      live = false;
+    };
+  }
+
   #schedule(delayMs: number, what: Happening, planned: boolean): void {
-    const queued: Queued = { at: this.nowMs + delayMs, seq: this.#seq++, what, planned };
+    this.#insert({ at: this.nowMs + Math.max(0, delayMs), seq: this.#seq++, what, planned });
+  }
+
+  #insert(queued: Queued): void {
     let lo = 0;
     let hi = this.#queue.length;
     while (lo < hi) {
@@ -525,11 +737,13 @@ export class ClusterSim {
 
   #box(filer: string): Mailbox {
     const box = this.#mailboxes.get(filer);
-    if (box === undefined) this.#violate(`the core names filer ${filer}, which has no mailbox`);
+    if (box === undefined) this.violate(`the core names filer ${filer}, which has no mailbox`);
     return box;
   }
 
   #log(text: string): void {
-    this.trace.push(`#${this.step} @${this.nowMs} ${text}`);
+    this.trace.push(`#${this.step} @${round(this.nowMs)} ${text}`);
   }
 }
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;

@@ -20,6 +20,8 @@ export function describeMessage(m: PeerMessage): string {
       return `release-refused(${m.op} ${m.filer}: ${m.reason})`;
     case 'release-accepted':
       return `release-accepted(${m.op} ${m.filer})`;
+    case 'help':
+      return `help(${m.filer}@${m.epoch}: ${m.reason})`;
   }
 }
 
@@ -33,6 +35,7 @@ export function describeAction(a: Action): string {
       return `record ${a.event.kind} ${a.event.filer} ${a.event.outcome}${a.event.epoch === undefined ? '' : `@${a.event.epoch}`}`;
     case 'inspect':
     case 'drain':
+    case 'probe':
       return `${a.type}#${a.id} ${a.filer}`;
     case 'release':
     case 'claim':
@@ -47,6 +50,7 @@ export function describeResult(r: ActionResult): string {
   if (r.claim !== undefined) return r.claim.won ? 'won' : `lost to ${r.claim.holder}`;
   if (r.mailbox !== undefined) return `${r.mailbox.state ?? '-'} ${r.mailbox.owner ?? '-'}@${r.mailbox.epoch ?? '-'}${r.mailbox.handoff ? ' handoff' : ''}`;
   if (r.drained !== undefined) return `in progress ${r.drained.inProgress}`;
+  if (r.probe !== undefined) return r.probe.gone ? `gone (${r.probe.detail})` : `not gone (${r.probe.detail})`;
   return 'ok';
 }
 
