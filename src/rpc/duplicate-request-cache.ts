@@ -43,6 +43,8 @@ export class DuplicateRequestCache {
   /** Insertion order is recency order: the first entries are evicted first. */
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
+  /** Told of every reply cached by `complete` (the reply mirror), not of restored ones. */
+  onCompleted: ((key: string, reply: Buffer) => void) | undefined;
 
   constructor(limits: { entriesMax?: number; bytesMax?: number } = {}) {
     this.#entriesMax = limits.entriesMax ?? DRC_ENTRIES_MAX;
@@ -77,6 +79,11 @@ export class DuplicateRequestCache {
   }
 
   complete(key: string, reply: Buffer): void {
+    this.#store(key, reply);
+    this.onCompleted?.(key, reply);
+  }
+
+  #store(key: string, reply: Buffer): void {
     const previous = this.#entries.get(key);
     if (previous?.state === 'done') this.#bytes -= previous.reply.length;
     this.#entries.delete(key);
@@ -109,6 +116,6 @@ export class DuplicateRequestCache {
   }
 
   restore(entries: readonly DrcEntrySnapshot[]): void {
-    for (const { key, reply } of entries) this.complete(key, Buffer.from(reply, 'base64'));
+    for (const { key, reply } of entries) this.#store(key, Buffer.from(reply, 'base64'));
   }
 }

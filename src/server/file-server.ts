@@ -51,6 +51,8 @@ export interface FileServerOptions {
    * every admission and before every storage mutation. Always, when absent.
    */
   readonly mayServe?: () => boolean;
+  /** Told of each reply the duplicate-request cache keeps (the partner mirrors them). */
+  readonly onReplyCached?: (entry: DrcEntrySnapshot) => void;
 }
 
 interface ServedExport extends Export {
@@ -105,6 +107,8 @@ export class FileServer {
         drc.restore(options.handoff.duplicateRequests);
         for (const { host, path } of options.handoff.mounts) mounts.add(host, path);
       }
+      const onReplyCached = options.onReplyCached;
+      if (onReplyCached !== undefined) drc.onCompleted = (key, reply) => onReplyCached({ key, reply: reply.toString('base64') });
       let port = options.port;
       const mappings = (): readonly Mapping[] => [
         { program: PMAP_PROGRAM, version: PMAP_VERSION, protocol: IPPROTO_TCP, port },

@@ -17,6 +17,8 @@ import { Mailbox, MailboxError } from '../mailbox.js';
 import type { LeaseView, MailboxView } from '../core/types.js';
 import { LeaseThread } from './lease-thread.js';
 import { monotonicClock, monotonicNowMs } from './monotonic-clock.js';
+import { MirrorSender, MirrorStore } from './reply-mirror.js';
+import type { DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
 
 
 export interface FilerHostOptions {
@@ -28,6 +30,8 @@ export interface FilerHostOptions {
   readonly log: Logger;
   /** This node's lease of the filer lapsed and it stopped serving (already done when called). */
   readonly onLeaseLost: (filer: string, epoch: bigint, reason: string) => void;
+  /** Sends a batch of cached replies to the partner (reply-mirror.ts). */
+  readonly mirror: (filer: string, epoch: bigint, entries: readonly DrcEntrySnapshot[]) => void;
 }
 
 export class FilerHost {
@@ -39,6 +43,9 @@ export class FilerHost {
   readonly #observer: LeaseObserver;
   #server: FileServer | undefined;
   #lease: LeaseThread | undefined;
+  #mirrorSender: MirrorSender | undefined;
+  /** The partner's cached replies while it serves the filer. */
+  readonly #mirrored = new MirrorStore();
   #epoch: bigint | undefined;
   /** When the last claim began (monotonic): the first lease write must complete within leaseMs of it. */
   #claimBeganMs: number | undefined;
@@ -89,6 +96,7 @@ export class FilerHost {
     await this.#mailbox.writeHandoff(epoch, server.handoff());
     this.#server = undefined;
     this.#lease = undefined;
+    this.#endMirror();
     await server.stop({ reset: true });
     // Nothing is served here any more: say so in the lease, so nobody waits it out.
     await lease?.release();
@@ -130,21 +138,24 @@ export class FilerHost {
       onExpired: (reason) => this.#fence(epoch, reason),
     });
     let server: FileServer | undefined;
+    const sender = new MirrorSender((entries) => this.#options.mirror(this.config.name, epoch, entries));
     try {
       // Checked with the lease valid: a claim above ours made after this waited out our lease.
       if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
-      const handoff = handoffEpoch === undefined ? undefined : ((await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined);
+      const handoff = await this.#handoffFor(epoch, handoffEpoch);
       server = await FileServer.start({
         exports: this.config.volumes,
         hosts: this.config.addresses,
         port: this.config.port,
         log,
         mayServe: () => lease.isValid(),
+        onReplyCached: (entry) => sender.add(entry),
         ...(handoff === undefined ? {} : { handoff }),
       });
       await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
     } catch (error) {
       // Not served here after all: release the lease so the partner need not wait it out.
+      sender.stop();
       await server?.stop({ reset: true }).catch(() => undefined);
       await lease.release().catch((reason: unknown) => this.#log.warn({ err: String(reason) }, 'lease not released after a failed serve'));
       throw error;
@@ -152,6 +163,8 @@ export class FilerHost {
     this.#server = server;
     this.#lease = lease;
     this.#epoch = epoch;
+    this.#mirrorSender = sender;
+    this.#mirrored.clear();
     this.#log.info({ epoch: String(epoch), state, validUntilMs: lease.validUntilMs }, 'filer served');
   }
 
@@ -166,6 +179,7 @@ export class FilerHost {
     const epoch = this.#epoch;
     this.#server = undefined;
     this.#lease = undefined;
+    this.#endMirror();
     if (server === undefined || lease === undefined || epoch === undefined) return;
     await server.drain(this.#options.timing.drainDeadlineMs);
     const handoff = server.handoff();
@@ -179,6 +193,28 @@ export class FilerHost {
       await lease.stop();
       this.#log.warn({ err: String(error) }, 'filer not released at stop: the partner waits out the lease');
     }
+  }
+
+  /**
+   * What to restore when serving at `epoch`: the hand-off of `handoffEpoch` if one was written
+   * for us, else the replies the previous server mirrored to us (a failure takeover).
+   */
+  async #handoffFor(epoch: bigint, handoffEpoch: bigint | undefined): Promise<FilerHandoff | undefined> {
+    if (handoffEpoch !== undefined) return (await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined;
+    const replays = this.#mirrored.replaysFor(epoch);
+    if (replays === undefined || replays.length === 0) return undefined;
+    this.#log.info({ epoch: String(epoch), replies: replays.length }, 'restoring the replies the failed server mirrored');
+    return { duplicateRequests: replays, mounts: [] };
+  }
+
+  /** Replies the partner cached while serving the filer at `epoch`. */
+  acceptMirror(epoch: bigint, entries: readonly DrcEntrySnapshot[]): void {
+    if (this.#server === undefined) this.#mirrored.accept(epoch, entries);
+  }
+
+  #endMirror(): void {
+    this.#mirrorSender?.flush();
+    this.#mirrorSender = undefined;
   }
 
   /** A reading of the lease, for the core, while this node does not serve the filer. */
@@ -211,6 +247,7 @@ export class FilerHost {
     server.stopAdmitting();
     this.#server = undefined;
     this.#lease = undefined;
+    this.#endMirror();
     this.#log.error({ epoch: String(epoch), reason, inProgress: server.inProgress }, 'lease lost: stopped serving');
     // The grace counts from validUntil (this report may come late), and the exit is SIGKILL:
     // process.exit would wait for a lease worker stuck in a write.

@@ -19,6 +19,8 @@ import { faultsFromEnvironment, type Faults } from './fault-injection.js';
 import { FilerHost } from './filer-host.js';
 import { HealthCheck } from './health-check.js';
 import { monotonicNowMs } from './monotonic-clock.js';
+import { mirrorBatchFromWire } from './reply-mirror.js';
+import type { DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
 import { isGone } from './process-gone.js';
 import { eventJson, statusReport, type EventJson } from './status-report.js';
 import { messageFromWire, messageToWire } from './wire-messages.js';
@@ -112,6 +114,7 @@ export class NodeRuntime {
             timing: config.timing,
             log: nodeLog,
             onLeaseLost: (name, epoch, reason) => runtime?.leaseLost(name, epoch, reason),
+            mirror: (name, epoch, entries) => runtime?.mirror(name, epoch, entries),
           }),
         ),
     );
@@ -147,6 +150,15 @@ export class NodeRuntime {
     await this.#interconnect.stop();
     await Promise.all([...this.#hosts.values()].map((host) => host.stop()));
     this.#log.info('node stopped');
+  }
+
+  /** Sends cached replies to the partner, which restores them if it takes the filer over after a failure. */
+  mirror(filer: string, epoch: bigint, entries: readonly DrcEntrySnapshot[]): void {
+    if (!this.#interconnect.isUp) return;
+    const body = { filer, epoch: String(epoch), entries: entries.map(({ key, reply }) => ({ key, reply })) };
+    this.#interconnect.request('mirror', body, MESSAGE_TIMEOUT_MS).catch((error: unknown) => {
+      this.#log.debug({ filer, err: messageOf(error) }, 'mirrored replies not delivered');
+    });
   }
 
   /** A filer host's lease lapsed (it has stopped serving the filer already). */
@@ -227,6 +239,12 @@ export class NodeRuntime {
         return null;
       }
       this.#input({ type: 'message', nowMs: monotonicNowMs(), message });
+      return null;
+    }
+    if (type === 'mirror') {
+      const batch = mirrorBatchFromWire(body);
+      if (typeof batch === 'string') throw new Error(`malformed mirror batch: ${batch}`);
+      this.#hosts.get(batch.filer)?.acceptMirror(batch.epoch, batch.entries);
       return null;
     }
     if (type === 'command' && typeof body === 'object' && body !== null && !Array.isArray(body)) {
