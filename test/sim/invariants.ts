@@ -1,10 +1,18 @@
 // The safety invariants of the cluster simulation (test/sim/cluster-sim.ts), checked after every
 // step: at most one node serves a filer, and only at the highest epoch claimed in its mailbox;
-// the highest claim only grows; a claim once won keeps its owner; and each live core's status
-// agrees with what its runtime serves and with the phases its operation allows.
+// the highest claim only grows; a claim once won keeps its owner; a lease names the holder of a
+// claim; each live core's status agrees with what its runtime serves and with the phases its
+// operation allows; and each write acknowledged to a client was acknowledged by the sole server.
+//
+// "Serves" means what a client can observe (docs/design/fencing.md, "Serving only while valid"):
+// the runtime serves the filer (gates open) AND its lease is valid on the node's own clock. A
+// node stopped (SIGSTOP) with a lease still valid counts: it would answer from its first
+// instruction on resuming. One whose lease ran out does not: its gate refuses. So "at most one
+// server, at the highest claim" after every step is the timing argument of fencing.md checked:
+// a partner claims the next epoch only after the holder's lease has lapsed on the holder's clock.
 
 import type { FilerPhase } from '../../src/cluster/core/node-core.js';
-import type { Mailbox, NodeName, NodeState } from './sim-model.js';
+import type { Mailbox, NodeName, NodeState, Volume } from './sim-model.js';
 
 /** Fails the run with a message; the simulator adds the seed, step and trace tail. */
 export type Violate = (message: string) => never;
@@ -16,7 +24,7 @@ const OPERATION_PHASES: Readonly<Record<string, readonly FilerPhase[]>> = {
   releaser: ['draining', 'releasing', 'released', 'inspecting', 'claiming', 'activating'],
 };
 
-/** One filer across the pair: its servers (live nodes whose runtime serves it) against its mailbox.
+/** One filer across the pair: its servers (live, runtime serving, lease valid) against its mailbox.
  *  `lastHighest` is the highest claim seen at the last check, updated here; `wins` every claim won. */
 export function checkFiler(name: string, box: Mailbox, servers: readonly { node: NodeName; epoch: bigint }[], lastHighest: Map<string, bigint>, wins: ReadonlyMap<bigint, NodeName>, violate: Violate): void {
   if (servers.length > 1) violate(`filer ${name} is served by ${servers.map((s) => `${s.node}@${s.epoch}`).join(' and ')}`);
@@ -26,10 +34,26 @@ export function checkFiler(name: string, box: Mailbox, servers: readonly { node:
   for (const [epoch, owner] of wins) {
     if (box.claims.get(epoch) !== owner) violate(`claim ${epoch} of ${name}, won by ${owner}, now says ${box.claims.get(epoch)}`);
   }
+  // A keeper writes only once its claim is won (lease-runtime.ts).
+  if (box.lease !== undefined && box.claims.get(box.lease.epoch) !== box.lease.owner) violate(`the lease of ${name} names ${box.lease.owner} at epoch ${box.lease.epoch}, claimed by ${box.claims.get(box.lease.epoch) ?? 'nobody'}`);
   for (const { node, epoch } of servers) {
     if (box.claims.get(epoch) !== node) violate(`${node} serves ${name} at epoch ${epoch}, claimed by ${box.claims.get(epoch) ?? 'nobody'}`);
+    // Also while the new claimer has not started serving yet: it claimed only after this lease lapsed.
     if (box.highest !== epoch) violate(`${node} serves ${name} at epoch ${epoch} while epoch ${box.highest} is claimed (fenced)`);
   }
+}
+
+/**
+ * A write acknowledged by `node` at `epoch`. It went through the lease guard, so the node served
+ * the filer; it is durable once acknowledged, so it survives if no other node serves (and could
+ * write from an older state) at the same time, and no write is ever acknowledged at an epoch below
+ * one already acknowledged (which would be a stale node writing behind the new owner's back).
+ */
+export function checkAck(filer: string, node: NodeName, epoch: bigint, servers: readonly { node: NodeName; epoch: bigint }[], box: Mailbox, volume: Volume, violate: Violate): void {
+  const others = servers.filter((s) => s.node !== node);
+  if (others.length > 0) violate(`${node} acknowledges a write to ${filer} at epoch ${epoch} while ${others.map((s) => `${s.node}@${s.epoch}`).join(', ')} serves it`);
+  if (box.highest !== epoch) violate(`${node} acknowledges a write to ${filer} at epoch ${epoch} while epoch ${box.highest} is claimed`);
+  if (volume.lastEpoch !== undefined && epoch < volume.lastEpoch) violate(`${node} acknowledges a write to ${filer} at epoch ${epoch} after one at epoch ${volume.lastEpoch}: that write may be lost`);
 }
 
 /** A core's status says what its runtime does, and its operation matches its phases. */

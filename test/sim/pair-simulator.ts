@@ -210,6 +210,10 @@ export class ClusterSim {
   isAlive(node: NodeName): boolean {
     return this.#nodes[node].alive;
   }
+  /** Bumped at each crash: a command sent to an earlier life need not be answered. */
+  incarnation(node: NodeName): number {
+    return this.#nodes[node].inc;
+  }
   isPaused(node: NodeName): boolean {
     return this.#nodes[node].paused;
   }
@@ -296,18 +300,24 @@ export class ClusterSim {
         return this.#resume(what.node);
       case 'mailbox': {
         const node = this.#nodes[what.node];
+        if (node.mailboxDown === what.down) return;
         node.mailboxDown = what.down;
         return this.#log(`${what.node}'s mailbox ${what.down ? 'is unreachable' : 'is reachable again'}`);
       }
       case 'slow':
+        if (this.#nodes[what.node].slowStorageMs === what.extraMs) return;
         this.#nodes[what.node].slowStorageMs = what.extraMs;
         return this.#log(`${what.node}'s storage ${what.extraMs > 0 ? `slows by ${what.extraMs} ms` : 'is fast again'}`);
-      case 'fault':
+      case 'fault': {
+        // The runtime's health check (of the process: not while it is stopped or gone).
+        const node = this.#nodes[what.node];
+        if (!node.alive || node.paused) return;
+        return this.#feed(node, { type: 'fault', nowMs: node.clock.nowMs(), filer: what.filer, reason: `injected fault of ${what.filer ?? 'the node'}` }, `fault ${what.filer ?? '(node)'}`);
+      }
       case 'healthy': {
         const node = this.#nodes[what.node];
         if (!node.alive || node.paused) return;
-        if (what.kind === 'healthy') return this.#feed(node, { type: 'healthy', nowMs: node.clock.nowMs() }, 'healthy');
-        return this.#feed(node, { type: 'fault', nowMs: node.clock.nowMs(), filer: what.filer, reason: `injected fault of ${what.filer ?? 'the node'}` }, `fault ${what.filer ?? '(node)'}`);
+        return this.#feed(node, { type: 'healthy', nowMs: node.clock.nowMs() }, 'healthy');
       }
       case 'partition':
       case 'heal':

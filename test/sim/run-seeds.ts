@@ -1,7 +1,10 @@
 // The long simulation run (test/sim, STYLE.md "Tests"): `node dist/test/sim/run-seeds.js [count]
 // [firstSeed]` runs `count` seeds (default 2000) from `firstSeed` (default 1) through the cluster
-// simulator and prints every failure with its seed; the exit status is the number of failures
-// (capped at 1). A failing seed replays exactly: `node dist/test/sim/run-seeds.js 1 <seed>`.
+// simulator, with every fault of the random run (crashes, pauses, mailbox outages, slow storage,
+// failed lease writes, drifting clocks, partitions, message faults, freezes, reported faults and
+// forced takeovers), and prints every failure with its seed; the exit status is the number of
+// failures (capped at 1). A failing seed replays exactly: `node dist/test/sim/run-seeds.js 1 <seed>`.
+// SIM_TALLY=1 also prints the events recorded, counted by what happened.
 
 import { runSeed, SimulationError } from './cluster-sim.js';
 
@@ -15,14 +18,16 @@ if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(first)) {
 const failures: number[] = [];
 let steps = 0;
 let completed = 0;
+let acked = 0;
 let remedied = 0;
 const tally = new Map<string, number>();
 const started = performance.now();
 for (let seed = first; seed < first + count; seed++) {
   try {
-    const result = runSeed(seed);
+    const result = await runSeed(seed);
     steps += result.steps;
     completed += result.completed;
+    acked += result.acked;
     if (result.remedies.length > 0) remedied++;
     for (const [key, n] of result.tally) tally.set(key, (tally.get(key) ?? 0) + n);
   } catch (error) {
@@ -38,6 +43,7 @@ const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
   `${count} seeds from ${first}: ${count - failures.length} passed, ${failures.length} failed` +
     `${failures.length > 0 ? ` (seeds ${failures.join(', ')})` : ''}; ${steps} steps, ` +
-    `${completed} operations completed, ${remedied} runs needed an operator restart after an action failure; ${seconds} s`,
+    `${completed} operations completed, ${acked} writes acknowledged, ` +
+    `${remedied} runs needed an operator restart after an action failure; ${seconds} s`,
 );
 process.exitCode = failures.length > 0 ? 1 : 0;

@@ -1,8 +1,8 @@
 // How the cluster simulation writes what happened (test/sim/cluster-sim.ts): one-line
-// descriptions of messages, actions and results for its trace, JSON with bigints for replies,
-// and the gist of an event's detail, by which a seed run counts its events.
+// descriptions of messages, actions, results and lease readings for its trace, JSON with bigints
+// for replies, and the gist of an event's detail, by which a seed run counts its events.
 
-import type { Action, ActionResult, PeerMessage } from '../../src/cluster/core/types.js';
+import type { Action, ActionResult, LeaseView, PeerMessage } from '../../src/cluster/core/types.js';
 
 export function jsonBigint(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `${value}n` : value;
@@ -54,7 +54,13 @@ export function describeResult(r: ActionResult): string {
   return 'ok';
 }
 
+/** A lease reading, without its exact timing (the trace logs a reading when this changes). */
+export function describeLease(lease: LeaseView): string {
+  const holder = lease.owner === undefined ? '' : ` ${lease.owner}@${lease.epoch}`;
+  return `${lease.state}${holder}${lease.error === undefined ? '' : ` (${lease.error})`}`;
+}
+
 /** An event's detail with its names and numbers taken out, to count events by what happened. */
 export function gist(detail: string): string {
-  return detail.replace(/\b(epoch|at) \d+/g, '$1 N').replace(/\d+ calls/g, 'N calls').replace(/\b[ab]-\d+\b/g, 'op').replace(/\b(of|by|to) [ab]\b/g, '$1 X').replace(/^[ab] (served|did)/, 'X $1').replace(/\b[ab] claimed/, 'X claimed').replace(/took [ab] back/, 'took X back').replace(/(takeover|giveback) [ab]:/, '$1 X:');
+  return detail.replace(/\d+(\.\d+)? ms/g, 'N ms').replace(/\b(expired at|noticed at) [\d.]+/g, '$1 T').replace(/\b[ab](-i\d+)?-\d+\b/g, 'op').replace(/\b(epoch|at) \d+/g, '$1 N').replace(/\d+ calls/g, 'N calls').replace(/\b[ab]-\d+\b/g, 'op').replace(/\b(of|by|to) [ab]\b/g, '$1 X').replace(/^[ab] (served|did)/, 'X $1').replace(/\b[ab] claimed/, 'X claimed').replace(/took [ab] back/, 'took X back').replace(/(takeover|giveback) [ab]:/, '$1 X:');
 }

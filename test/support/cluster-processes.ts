@@ -5,14 +5,17 @@
 // the admin API under a deadline, never a guessed sleep (docs/design/takeover.md).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { parseDocument } from 'yaml';
 import { AdminClient } from '../../src/admin/admin-client.js';
 import { adminToken } from '../../src/admin/admin-token.js';
-import type { CommandReport, FilerReport, OperationKind, StatusReport } from '../../src/admin/cluster-service.js';
+import type { CommandReport, EventReport, FilerReport, OperationKind, StatusReport } from '../../src/admin/cluster-service.js';
 import { loadConfig, type ClusterConfig } from '../../src/cluster/config.js';
 import { initCluster } from '../../src/cluster/init.js';
-import { run, TANDEM_MAIN } from './processes.js';
+import { summary } from './nfsbench.js';
+import { run, TANDEM_MAIN, type RunResult } from './processes.js';
 import { scratchDirectory } from './scratch.js';
 
 /** The filers' service addresses: apart from the demo's 127.0.0.11 and 127.0.0.12. */
