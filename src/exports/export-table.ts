@@ -19,6 +19,8 @@ export interface Export {
   readonly volume: Volume;
   readonly rules: readonly ClientRule[];
   readonly gate: Gate;
+  /** Told of each I/O error of the volume's storage (a node may ask its partner to take over). */
+  readonly onStorageError?: (message: string) => void;
 }
 
 /** The client rule of `export_` for `address`, or undefined when the client is not allowed. */

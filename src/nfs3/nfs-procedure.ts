@@ -66,6 +66,7 @@ async function runProcedure<Args, Result>(
     if (error instanceof StorageError) {
       const { code } = error;
       if (code === 'fenced') return DROP;
+      if (code === 'io') export_.onStorageError?.(error.message);
       return definition.fail(request, args, nfsstatOf(code));
     }
     if (error instanceof NfsStatusError) return definition.fail(request, args, error.status);

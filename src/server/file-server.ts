@@ -10,6 +10,7 @@
 import type { Logger } from '../platform/logger.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { DuplicateRequestCache, type DrcEntrySnapshot } from '../rpc/duplicate-request-cache.js';
+import { StorageFaults } from './storage-faults.js';
 import { RpcTcpServer } from '../rpc/tcp-server.js';
 import { IPPROTO_TCP, PMAP_PROGRAM, PMAP_VERSION, portmapProgram, type Mapping } from '../portmap/program.js';
 import { MOUNT_PROGRAM, MOUNT_V3, mountProgram } from '../mount/program.js';
@@ -51,6 +52,11 @@ export interface FileServerOptions {
    * every admission and before every storage mutation. Always, when absent.
    */
   readonly mayServe?: () => boolean;
+  /**
+   * Called once when the storage of the volumes failed STORAGE_ERRORS_FAULT times within
+   * STORAGE_ERRORS_WINDOW_MS: a fault this server cannot recover from (negotiated takeover).
+   */
+  readonly onStorageFault?: (reason: string) => void;
   /** Told of each reply the duplicate-request cache keeps (the partner mirrors them). */
   readonly onReplyCached?: (entry: DrcEntrySnapshot) => void;
 }
@@ -94,11 +100,12 @@ export class FileServer {
     const listeners: RpcTcpServer[] = [];
     try {
       const mayServe = options.mayServe;
+      const faults = new StorageFaults(options.onStorageFault);
       for (const config of options.exports) volumes.push(await openVolume(config.directory, mayServe === undefined ? {} : { guard: mayServe }));
       const served: ServedExport[] = volumes.map((volume, i) => {
         const config = options.exports[i]!;
         const path = normalizeExportPath(config.path ?? `/${volume.identity.name}`);
-        return { path, volume, rules: config.rules, gate: new RequestGate(mayServe) };
+        return { path, volume, rules: config.rules, gate: new RequestGate(mayServe), onStorageError: (message: string) => faults.record(message) };
       });
       const table = new ExportTable(served);
       const drc = new DuplicateRequestCache();
@@ -179,3 +186,4 @@ export class FileServer {
     this.#log.info({ hosts: this.hosts, port: this.port }, 'file server stopped');
   }
 }
+

@@ -30,6 +30,8 @@ export interface FilerHostOptions {
   readonly log: Logger;
   /** This node's lease of the filer lapsed and it stopped serving (already done when called). */
   readonly onLeaseLost: (filer: string, epoch: bigint, reason: string) => void;
+  /** The filer's storage keeps failing: ask the partner to take it over. */
+  readonly onFault: (filer: string, reason: string) => void;
   /** Sends a batch of cached replies to the partner (reply-mirror.ts). */
   readonly mirror: (filer: string, epoch: bigint, entries: readonly DrcEntrySnapshot[]) => void;
 }
@@ -150,6 +152,7 @@ export class FilerHost {
         log,
         mayServe: () => lease.isValid(),
         onReplyCached: (entry) => sender.add(entry),
+        onStorageFault: (reason) => this.#options.onFault(this.config.name, reason),
         ...(handoff === undefined ? {} : { handoff }),
       });
       await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });

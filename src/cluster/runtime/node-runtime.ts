@@ -115,6 +115,7 @@ export class NodeRuntime {
             log: nodeLog,
             onLeaseLost: (name, epoch, reason) => runtime?.leaseLost(name, epoch, reason),
             mirror: (name, epoch, entries) => runtime?.mirror(name, epoch, entries),
+            onFault: (name, reason) => runtime?.fault(name, reason),
           }),
         ),
     );
@@ -159,6 +160,11 @@ export class NodeRuntime {
     this.#interconnect.request('mirror', body, MESSAGE_TIMEOUT_MS).catch((error: unknown) => {
       this.#log.debug({ filer, err: messageOf(error) }, 'mirrored replies not delivered');
     });
+  }
+
+  /** A fault of a filer served here that this node cannot recover from (negotiated takeover). */
+  fault(filer: string, reason: string): void {
+    this.#input({ type: 'fault', nowMs: monotonicNowMs(), filer, reason });
   }
 
   /** A filer host's lease lapsed (it has stopped serving the filer already). */
