@@ -101,10 +101,15 @@ interface Filer {
   failure: string | undefined;
   /** The latest lease reading, while this node does not serve the filer. */
   lease: LeaseView | undefined;
-  /** The probe found the partner's process gone (cleared when the partner is heard again). */
-  partnerGone: string | undefined;
+  /**
+   * The probe found the partner's process gone while it held `epoch` (cleared when the partner
+   * is heard again); it says nothing of a later holder (a partner restarted at once).
+   */
+  partnerGone: { readonly detail: string; readonly epoch: bigint | undefined } | undefined;
   /** A fault reported by this node's runtime while serving it, and when help was last asked. */
   fault: { readonly reason: string; askedAtMs: number | undefined } | undefined;
+  /** When this node's lease of the filer last lapsed: it gives way to its partner for a while. */
+  fencedAtMs: number | undefined;
   /** A hand-off of our own to restore when the filer is claimed again at start-up. */
   restoreHandoff: bigint | undefined;
   /** This node's own filers: the automatic giveback's guard. */
@@ -187,6 +192,7 @@ export class NodeCore {
         partnerGone: undefined,
         fault: undefined,
         restoreHandoff: undefined,
+        fencedAtMs: undefined,
         guard,
       });
     }
@@ -634,6 +640,8 @@ export class NodeCore {
     const filer = this.#filers.get(name);
     if (filer === undefined || SERVED.includes(filer.phase)) return;
     filer.lease = lease;
+    // A lease being renewed names who serves the filer now (a takeover we did not take part in).
+    if (lease.state === 'fresh' && lease.owner !== undefined && lease.owner !== this.#config.node) this.#learnOwner(filer, lease.epoch, lease.owner);
     this.#considerFailover(filer);
   }
 
@@ -657,14 +665,19 @@ export class NodeCore {
         return { reason, expected };
       }
     }
-    if (filer.partnerGone !== undefined && !this.#peerUp && filer.servedBy === partner && filer.epoch !== undefined) {
-      return { reason: `${partner}'s process is gone (${filer.partnerGone})`, expected: { owner: partner, epoch: filer.epoch } };
+    const gone = filer.partnerGone;
+    if (gone !== undefined && gone.epoch === filer.epoch && !this.#peerUp && filer.servedBy === partner && filer.epoch !== undefined) {
+      return { reason: `${partner}'s process is gone (${gone.detail})`, expected: { owner: partner, epoch: filer.epoch } };
     }
     return undefined;
   }
 
   #considerFailover(filer: Filer): void {
     if (this.#operation !== undefined || filer.phase !== 'idle') return;
+    // A node whose lease lapsed (it was stalled, or lost its mailbox) does not take the filer
+    // straight back: for an operation deadline its partner has it, unless the partner is gone.
+    const fenced = filer.fencedAtMs;
+    if (fenced !== undefined && filer.partnerGone === undefined && this.#nowMs - fenced < this.#config.operationDeadlineMs) return;
     const due = this.#failoverDue(filer);
     if (due !== undefined) this.#beginFailover(filer, due, 'failure', undefined);
   }
@@ -714,7 +727,7 @@ export class NodeCore {
 
   #probed(filer: Filer, probe: { gone: boolean; detail: string }): void {
     if (this.#peerUp || !probe.gone) return;
-    filer.partnerGone = probe.detail;
+    filer.partnerGone = { detail: probe.detail, epoch: filer.epoch };
     this.#considerFailover(filer);
   }
 
@@ -754,6 +767,7 @@ export class NodeCore {
     filer.phase = 'idle';
     filer.servedBy = undefined;
     filer.fault = undefined;
+    filer.fencedAtMs = this.#nowMs;
     const detail = `stopped serving ${name} at epoch ${epoch}: ${reason}`;
     const op = this.#operation?.filer === name ? this.#operation : undefined;
     if (op !== undefined) {

@@ -49,6 +49,8 @@ export class FilerHost {
   /** The partner's cached replies while it serves the filer. */
   readonly #mirrored = new MirrorStore();
   #epoch: bigint | undefined;
+  /** Set by stop(): a serve still under way gives up instead of serving after the node stopped. */
+  #closing = false;
   /** When the last claim began (monotonic): the first lease write must complete within leaseMs of it. */
   #claimBeganMs: number | undefined;
 
@@ -156,6 +158,10 @@ export class FilerHost {
         ...(handoff === undefined ? {} : { handoff }),
       });
       await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
+      // Nothing runs between these checks and taking the server on below: a lapse before them is
+      // caught here, a lapse after them reaches #fence.
+      if (this.#closing) throw new Error(`node stopping: ${this.config.name} not served`);
+      if (!lease.isValid()) throw new Error(`the lease of ${this.config.name} lapsed while serving started`);
     } catch (error) {
       // Not served here after all: release the lease so the partner need not wait it out.
       sender.stop();
@@ -177,6 +183,7 @@ export class FilerHost {
    * may take the filer over at once instead of waiting the lease out.
    */
   async stop(): Promise<void> {
+    this.#closing = true;
     const server = this.#server;
     const lease = this.#lease;
     const epoch = this.#epoch;

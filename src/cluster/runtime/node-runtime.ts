@@ -39,6 +39,9 @@ const FORWARD_SLACK_MS = 5000;
  * that first saw its last renewal: reading often keeps that read close to the renewal.
  */
 export const LEASE_POLL_MS = 100;
+/** How long the gone probe keeps asking, and how often (fencing.md, "A process that is gone"). */
+export const PROBE_PERSIST_MS = 500;
+export const PROBE_RETRY_MS = 25;
 
 type Report = { ok: true; event: EventJson } | { ok: false; reason: string };
 
@@ -148,8 +151,10 @@ export class NodeRuntime {
     this.#faults?.stop();
     for (const resolve of this.#commands.values()) resolve({ ok: false, reason: `node ${this.#node.name} is stopping` });
     this.#commands.clear();
-    await this.#interconnect.stop();
+    // Release first, interconnect last: while it is up, the partner's probe cannot find this
+    // process gone and claim before the hand-off is written.
     await Promise.all([...this.#hosts.values()].map((host) => host.stop()));
+    await this.#interconnect.stop();
     this.#log.info('node stopped');
   }
 
@@ -316,7 +321,14 @@ export class NodeRuntime {
   async #probe(filer: string): Promise<{ gone: boolean; detail: string }> {
     const host = this.#host(filer);
     const endpoints = [this.#partner.interconnect, ...host.config.addresses.map((address) => ({ host: address, port: host.config.port }))];
-    const gone = await isGone(endpoints);
+    // A process being killed may still complete a handshake on a listener for a moment after its
+    // connections closed: ask again for a short while before calling it a stall.
+    const until = monotonicNowMs() + PROBE_PERSIST_MS;
+    let gone = await isGone(endpoints);
+    while (!gone && !this.#interconnect.isUp && !this.#stopped && monotonicNowMs() < until) {
+      await new Promise((resolve) => setTimeout(resolve, PROBE_RETRY_MS));
+      gone = await isGone(endpoints);
+    }
     const where = endpoints.map((e) => `${e.host}:${e.port}`).join(', ');
     return { gone, detail: gone ? `connections refused on ${where}` : `not refused everywhere on ${where}` };
   }
