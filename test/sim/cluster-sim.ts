@@ -36,8 +36,7 @@ export function planRandom(sim: ClusterSim, durationMs: number, plan: RandomPlan
   const p = sim.prng;
   const at = () => p.int(0, durationMs);
   const node = () => p.pick(NODE_NAMES);
-  sim.forcedShare = plan.forced;
-  for (let i = 0; i < plan.commands; i++) sim.inject({ kind: 'operator' }, at(), true);
+  for (let i = 0; i < plan.commands; i++) sim.inject({ kind: 'world', run: () => randomCommand(sim, plan.forced) }, at(), true);
   for (let i = 0; i < plan.crashes; i++) {
     const when = at();
     const victim = node();
@@ -68,6 +67,17 @@ export function planRandom(sim: ClusterSim, durationMs: number, plan: RandomPlan
   for (let i = 0; i < plan.jumps; i++) sim.inject({ kind: 'jump', ms: p.int(500, 15_000) }, at(), true);
 }
 
+/** An operator's command, chosen when it is typed: mostly the one that would make progress. */
+function randomCommand(sim: ClusterSim, forced: number): void {
+  const p = sim.prng;
+  const filer = p.chance(0.05) ? 'zzz' : p.pick(FILERS).name;
+  const home = FILERS.find((f) => f.name === filer)?.home;
+  const awayFromHome = sim.runtimeServers(filer).some((s) => s.node !== home);
+  const sensible: OperationKind = awayFromHome ? 'giveback' : 'takeover';
+  const kind: OperationKind = p.chance(0.75) ? sensible : sensible === 'takeover' ? 'giveback' : 'takeover';
+  sim.operate(p.pick(NODE_NAMES), kind, filer, 0, kind === 'takeover' && p.chance(forced));
+}
+
 /** Faults off, partitions healed, paused nodes resumed, crashed ones restarted, every deadline passed. */
 export async function quiesce(sim: ClusterSim): Promise<ClusterSim> {
   sim.faults = NO_FAULTS;
@@ -95,6 +105,19 @@ export async function quiesce(sim: ClusterSim): Promise<ClusterSim> {
 /** After a quiesce: every filer served once, nothing running, every command answered, and a
  *  final takeover + giveback of filer a completes. */
 export async function checkLiveness(sim: ClusterSim): Promise<ClusterSim> {
+  // With automatic giveback the quiesce may end in the middle of one (two nodes whose filers are
+  // both away give back at the same ticks and refuse each other, then retry): wait until every
+  // filer is home or its guard has tripped, and nothing runs. A filer that never comes home is
+  // counted, not failed: node-core.ts forgets who serves a filer after its lease lapsed, and
+  // gives back only what it knows the partner serves (failover-scenarios.test.ts, todo).
+  if (sim.options.autoGiveback !== undefined) {
+    const home = (name: string, node: NodeName) => sim.servers(name)[0]?.node === node || sim.status(node)?.filers.find((f) => f.name === name)?.autoGiveback !== undefined;
+    const idle = () => NODE_NAMES.every((node) => sim.status(node)?.operation === undefined);
+    const until = sim.nowMs + QUIESCE_MS;
+    while (!(FILERS.every((f) => home(f.name, f.home)) && idle()) && sim.nowMs < until) await sim.run(100);
+    for (const f of FILERS) if (!home(f.name, f.home)) sim.stuck.push(`${f.name} not given back to ${f.home} (${f.home} knows it served by ${sim.status(f.home)?.filers.find((g) => g.name === f.name)?.servedBy ?? 'nobody'})`);
+    await sim.runUntil(idle, 3 * OPERATION_DEADLINE_MS);
+  }
   for (const { name } of FILERS) {
     const servers = sim.servers(name);
     if (servers.length !== 1) sim.violate(`liveness: filer ${name} is served by ${servers.length} nodes after the quiesce`);
@@ -138,6 +161,8 @@ export interface SeedResult {
   readonly completed: number;
   /** Writes acknowledged to clients, over both filers. */
   readonly acked: number;
+  /** Filers that automatic giveback should have brought home and did not (see checkLiveness). */
+  readonly stuck: readonly string[];
   /** Events recorded, counted by kind, outcome and the gist of their detail. */
   readonly tally: ReadonlyMap<string, number>;
 }
@@ -196,5 +221,5 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     tally.set(key, (tally.get(key) ?? 0) + 1);
   }
   const acked = FILERS.reduce((sum, { name }) => sum + sim.volume(name).acked, 0);
-  return { seed, steps: sim.step, trace: sim.trace, remedies: sim.remedies, completed, acked, tally };
+  return { seed, steps: sim.step, trace: sim.trace, remedies: sim.remedies, completed, acked, stuck: sim.stuck, tally };
 }

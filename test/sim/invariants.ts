@@ -2,7 +2,8 @@
 // step: at most one node serves a filer, and only at the highest epoch claimed in its mailbox;
 // the highest claim only grows; a claim once won keeps its owner; a lease names the holder of a
 // claim; each live core's status agrees with what its runtime serves and with the phases its
-// operation allows; and each write acknowledged to a client was acknowledged by the sole server.
+// operation allows; each write acknowledged to a client was acknowledged by the sole server; and
+// replies and recorded events agree with what the runtime did.
 //
 // "Serves" means what a client can observe (docs/design/fencing.md, "Serving only while valid"):
 // the runtime serves the filer (gates open) AND its lease is valid on the node's own clock. A
@@ -12,6 +13,8 @@
 // a partner claims the next epoch only after the holder's lease has lapsed on the holder's clock.
 
 import type { FilerPhase } from '../../src/cluster/core/node-core.js';
+import type { ClusterEvent, CommandResult } from '../../src/cluster/core/types.js';
+import { LEASE_DRIFT_RATIO_DEFAULT } from '../../src/cluster/lease.js';
 import type { Mailbox, NodeName, NodeState, Volume } from './sim-model.js';
 
 /** Fails the run with a message; the simulator adds the seed, step and trace tail. */
@@ -70,4 +73,24 @@ export function checkStatus(node: NodeState, violate: Violate): void {
     if (OPERATION_ONLY_PHASES.includes(filer.phase) && op?.filer !== filer.name) violate(`${where} with no operation on it`);
     if (op?.filer === filer.name && !OPERATION_PHASES[op.role]!.includes(filer.phase)) violate(`${where} during ${op.role} operation ${op.id}`);
   }
+}
+
+/** A command answered ok was completed by the acquirer, which serves the filer now. */
+export function checkReply(node: NodeState, id: string, filer: string | undefined, result: CommandResult, violate: Violate): void {
+  if (result.ok && filer !== undefined && node.serving.get(filer) !== result.event.epoch) violate(`${id} answered ok by ${node.name}, which does not serve ${filer} at ${result.event.epoch}`);
+}
+
+/**
+ * An event's phases lie within its operation (detection, before a failure takeover starts, does
+ * not); a rollback is recorded by the node that took the filer back. One event mixes two clocks
+ * (the releaser measures drain and release, the acquirer the rest and the total), each up to ρ
+ * from real time: so a phase may exceed the total by 2ρ of it.
+ */
+export function checkRecord(node: NodeState, event: ClusterEvent, violate: Violate): void {
+  for (const [phase, ms] of Object.entries(event.phases ?? {})) {
+    const most = phase === 'detect' ? Infinity : (event.phases?.total ?? Infinity) * (1 + 2 * LEASE_DRIFT_RATIO_DEFAULT);
+    if (!Number.isFinite(ms) || ms < 0 || ms > most) violate(`${node.name} records phase ${phase} of ${ms} ms (total ${event.phases?.total})`);
+  }
+  if ((event.kind === 'rollback') !== (event.outcome === 'rolled-back')) violate(`${node.name} records a ${event.kind} event with outcome ${event.outcome}`);
+  if (event.outcome === 'rolled-back' && node.serving.get(event.filer) !== event.epoch) violate(`${node.name} records a rollback of ${event.filer} it does not serve at ${event.epoch}`);
 }

@@ -19,25 +19,27 @@
 // deliveries and link notices wait (`deferred`) and run, in order, when it resumes; its clock
 // keeps running. Storage is another machine: a claim the node issued lands while it is stopped,
 // and so do its lease writes in flight. Its partner's heartbeats go unanswered, so the link is
-// down while it is paused.
+// down while it is paused. A mailbox outage fails the node's storage actions and its lease reads
+// and writes (sim-storage.ts, lease-runtime.ts); slow storage adds to each of them.
 
 import { NodeCore, type CoreStatus, type FilerPhase } from '../../src/cluster/core/node-core.js';
-import type { Action, ActionResult, ClusterEvent, CommandResult, Input, MailboxView, OperationKind, PeerMessage } from '../../src/cluster/core/types.js';
-import { checkAck, checkFiler, checkStatus, type Violate } from './invariants.js';
+import type { Action, ActionResult, ClusterEvent, CommandResult, Input, OperationKind, PeerMessage } from '../../src/cluster/core/types.js';
+import { checkRecord, checkReply, checkStatus } from './invariants.js';
 import { SimLeases } from './lease-runtime.js';
 import { Prng } from './prng.js';
 import { NodeClock } from './sim-clock.js';
+import { SimStorage } from './sim-storage.js';
 import {
   DRAIN_DEADLINE_MS, FILERS, NO_FAULTS, NODE_NAMES, OPERATION_DEADLINE_MS, partnerOf, SimulationError, TRACE_TAIL,
   type Command, type CoreLike, type Faults, type Happening, type IdAction, type Mailbox, type NodeName, type NodeState,
   type Queued, type Recorded, type Reply, type SimHooks, type SimOptions, type Volume,
 } from './sim-model.js';
-import { describeAction, describeLease, describeMessage, describeResult, jsonBigint } from './trace-text.js';
+import { describeAction, describeMessage, describeResult, jsonBigint } from './trace-text.js';
 
 /** Lets every promise continuation that is ready run (setImmediate runs after the microtasks). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-type Options = Required<Omit<SimOptions, 'hooks' | 'faults' | 'wrapCore' | 'clocks' | 'autoGiveback' | 'ackEveryMs'>> & Pick<SimOptions, 'autoGiveback' | 'ackEveryMs'>;
+type Options = Required<Omit<SimOptions, 'hooks' | 'faults' | 'wrapCore' | 'clocks' | 'autoGiveback'>> & Pick<SimOptions, 'autoGiveback'>;
 
 export class ClusterSim {
   readonly seed: number;
@@ -49,19 +51,15 @@ export class ClusterSim {
   readonly replies = new Map<string, Reply>();
   /** Operator restarts a quiesce needed for filers an action failure left 'failed'. */
   readonly remedies: string[] = [];
+  /** Filers automatic giveback did not bring home after the quiesce (cluster-sim.ts checkLiveness). */
+  readonly stuck: string[] = [];
   nowMs = 0;
   step = 0;
   readonly options: Options;
   readonly #wrapCore: ((core: NodeCore, node: NodeName) => CoreLike) | undefined;
   readonly #commands = new Map<string, Command>();
   readonly #nodes: Record<NodeName, NodeState>;
-  readonly #mailboxes = new Map<string, Mailbox>();
-  readonly #volumes = new Map<string, Volume>();
-  /** Every claim won, as the cores were told: no epoch may have two. */
-  readonly #wins = new Map<string, Map<bigint, NodeName>>();
-  readonly #lastHighest = new Map<string, bigint>();
-  /** The last lease reading each node logged, so the trace shows only changes. */
-  readonly #lastReading = new Map<string, string>();
+  readonly #storage: SimStorage;
   #queue: Queued[] = [];
   #seq = 0;
   /** Below every ordinary sequence number: what a resumed node held runs first. */
@@ -99,11 +97,7 @@ export class ClusterSim {
       };
     };
     this.#nodes = { a: node('a'), b: node('b') };
-    for (const { name } of FILERS) {
-      this.#mailboxes.set(name, { claims: new Map(), highest: undefined, record: undefined, handoffs: new Set(), lease: undefined });
-      this.#volumes.set(name, { acked: 0, lastEpoch: undefined });
-      this.#wins.set(name, new Map());
-    }
+    this.#storage = new SimStorage(this.prng, (message) => this.violate(message));
   }
 
   // ---- what scenarios drive ----
@@ -214,9 +208,6 @@ export class ClusterSim {
   incarnation(node: NodeName): number {
     return this.#nodes[node].inc;
   }
-  isPaused(node: NodeName): boolean {
-    return this.#nodes[node].paused;
-  }
   partitioned(): boolean {
     return this.#partitioned;
   }
@@ -242,13 +233,17 @@ export class ClusterSim {
   keeperOf(node: NodeName, filer: string): ReturnType<SimLeases['keeperOf']> {
     return this.#nodes[node].leases?.keeperOf(filer);
   }
-  /** The mailbox of `filer`: claims (epoch -> owner), state record, hand-offs, lease. */
-  mailbox(filer: string): { claims: [bigint, NodeName][]; record: Mailbox['record']; handoffs: bigint[]; lease: Mailbox['lease'] } {
+  /** The mailbox of `filer`: claims (epoch -> owner), state record, hand-offs. */
+  mailbox(filer: string): { claims: [bigint, NodeName][]; record: Mailbox['record']; handoffs: bigint[] } {
     const box = this.#box(filer);
-    return { claims: [...box.claims].sort((x, y) => (x[0] < y[0] ? -1 : 1)), record: box.record, handoffs: [...box.handoffs], lease: box.lease };
+    return { claims: [...box.claims].sort((x, y) => (x[0] < y[0] ? -1 : 1)), record: box.record, handoffs: [...box.handoffs] };
+  }
+  /** lease.json of `filer`, as last replaced. */
+  lease(filer: string): Mailbox['lease'] {
+    return this.#box(filer).lease;
   }
   volume(filer: string): Readonly<Volume> {
-    return this.#volumes.get(filer)!;
+    return this.#storage.volume(filer);
   }
   /** Is an action of this type in flight on `node` (issued, not completed)? */
   inflight(node: NodeName, type: IdAction['type']): boolean {
@@ -284,12 +279,10 @@ export class ClusterSim {
         if (node.paused) return this.#hold(node, what);
         return this.#nodeHappens(node, what);
       }
-      case 'storage':
+      case 'world':
         return what.run();
       case 'command':
         return this.#command(this.#commands.get(what.id)!);
-      case 'operator':
-        return this.#randomCommand();
       case 'crash':
         return this.#crash(what.node);
       case 'restart':
@@ -352,21 +345,6 @@ export class ClusterSim {
     } else node.deferred.push(what.kind === 'link' ? { ...what, replayed: true } : what);
   }
 
-  #randomCommand(): void {
-    const p = this.prng;
-    const filer = p.chance(0.05) ? 'zzz' : p.pick(FILERS).name;
-    const home = FILERS.find((f) => f.name === filer)?.home;
-    const awayFromHome = this.runtimeServers(filer).some((s) => s.node !== home);
-    const sensible: OperationKind = awayFromHome ? 'giveback' : 'takeover';
-    const kind: OperationKind = p.chance(0.75) ? sensible : sensible === 'takeover' ? 'giveback' : 'takeover';
-    const force = kind === 'takeover' && p.chance(this.forcedShare);
-    const id = `cmd-${this.#nextCommand++}`;
-    this.#commands.set(id, { id, node: p.pick(NODE_NAMES), kind, filer, force, inc: -1 });
-    this.#command(this.#commands.get(id)!);
-  }
-  /** Share of the random operator's takeovers sent with --force. */
-  forcedShare = 0;
-
   #command(command: Command): void {
     const node = this.#nodes[command.node];
     command.inc = node.inc;
@@ -379,7 +357,7 @@ export class ClusterSim {
     this.#feed(node, input, `command ${command.id} ${command.kind}${command.force ? ' --force' : ''} ${command.filer}`);
   }
 
-  /** After an action's effect: its lease consequences, a crash before `done`, or the `done`. */
+  /** After an action's effect: a crash before `done`, or the `done`. */
   #finish(node: NodeState, action: IdAction, result: ActionResult): void {
     node.inflight.delete(action.id);
     const verdict = this.hooks.afterEffect?.(node.name, action) ?? (this.prng.chance(this.faults.crashAfterEffect) ? 'crash' : undefined);
@@ -387,90 +365,14 @@ export class ClusterSim {
       this.#log(`${node.name} completes ${describeAction(action)} -> ${describeResult(result)}, and crashes before its core hears`);
       return this.#crash(node.name);
     }
-    if (action.type === 'claim') node.leases!.claimSettled(action.filer, action.epoch, result.ok && result.claim?.won === true);
     this.#feed(node, { type: 'done', nowMs: node.clock.nowMs(), action: action.id, result }, `done ${describeAction(action)} -> ${describeResult(result)}`);
   }
 
-  /** The simulated runtime carries out `action` and reports its result. */
-  #perform(node: NodeState, action: IdAction, inProgress: number): ActionResult {
-    const box = this.#box(action.filer);
-    const injected = this.prng.chance(this.faults.actionFailure) ? `injected ${action.type} failure` : undefined;
-    const storage = action.type !== 'drain' && action.type !== 'probe';
-    const failure = storage && node.mailboxDown ? 'mailbox unreachable' : injected;
-    const leases = node.leases!;
-    switch (action.type) {
-      case 'inspect':
-        return failure !== undefined ? { ok: false, error: failure } : { ok: true, mailbox: this.#view(box) };
-      case 'drain':
-        return failure !== undefined ? { ok: false, error: failure } : { ok: true, drained: { inProgress } };
-      case 'probe': {
-        // Refused everywhere only when the partner's process is not running (a stopped one accepts).
-        const gone = !this.#nodes[partnerOf(node.name)].alive;
-        return failure !== undefined ? { ok: false, error: failure } : { ok: true, probe: { gone, detail: gone ? 'refused' : 'accepted' } };
-      }
-      case 'release': {
-        if (node.serving.get(action.filer) !== action.epoch) {
-          // Its lease lapsed while the release ran: the runtime stopped serving it already.
-          if (node.fenced.get(action.filer) === action.epoch) return { ok: false, error: 'not served here: its lease lapsed' };
-          this.violate(`${node.name} releases ${action.filer} at epoch ${action.epoch}, which it does not serve`);
-        }
-        // Gates stopped first: even a failed release leaves the filer not served here.
-        node.serving.delete(action.filer);
-        leases.release(action.filer, action.epoch);
-        if (failure !== undefined) return { ok: false, error: failure };
-        box.handoffs.add(action.epoch);
-        box.record = { epoch: action.epoch, owner: node.name, state: 'released' };
-        return { ok: true };
-      }
-      case 'claim': {
-        if (failure !== undefined) {
-          if (failure === injected && this.prng.chance(0.5)) this.#claim(action.filer, action.epoch, node.name); // written, then an error
-          return { ok: false, error: failure };
-        }
-        return { ok: true, claim: this.#claim(action.filer, action.epoch, node.name) };
-      }
-      case 'serve': {
-        if (node.serving.has(action.filer)) this.violate(`${node.name} is asked to serve ${action.filer}, which it serves already`);
-        if (box.claims.get(action.epoch) !== node.name) this.violate(`${node.name} is asked to serve ${action.filer} at epoch ${action.epoch}, which it did not claim`);
-        const keeper = leases.keeperOf(action.filer);
-        if (keeper?.epoch !== action.epoch) this.violate(`${node.name} serves ${action.filer} at epoch ${action.epoch} with no lease of it`);
-        const error = box.highest! > action.epoch ? 'fenced' : keeper.lapsed ? 'its lease lapsed before it was served' : failure;
-        if (error !== undefined) {
-          // Not served here after all: release the lease so the partner need not wait it out.
-          leases.release(action.filer, action.epoch);
-          return { ok: false, error };
-        }
-        if (action.handoffEpoch !== undefined && !box.handoffs.has(action.handoffEpoch)) this.violate(`${node.name} restores hand-off ${action.handoffEpoch} of ${action.filer}, which is not in the mailbox`);
-        node.serving.set(action.filer, action.epoch);
-        node.fenced.delete(action.filer);
-        box.record = { epoch: action.epoch, owner: node.name, state: action.state };
-        return { ok: true };
-      }
-    }
-  }
-
-  #claim(filer: string, epoch: bigint, owner: NodeName): { won: boolean; holder: string } {
-    const box = this.#box(filer);
-    const holder = box.claims.get(epoch);
-    if (holder !== undefined) return { won: false, holder };
-    if (box.highest !== undefined && epoch < box.highest) return { won: false, holder: box.claims.get(box.highest)! };
-    box.claims.set(epoch, owner);
-    box.highest = epoch;
-    const wins = this.#wins.get(filer)!;
-    if (wins.has(epoch)) this.violate(`epoch ${epoch} of ${filer} won twice`);
-    wins.set(epoch, owner);
-    return { won: true, holder: owner };
-  }
-
-  #view(box: Mailbox): MailboxView {
-    const epoch = box.highest;
-    return { epoch, owner: epoch === undefined ? undefined : box.claims.get(epoch), state: box.record?.state, handoff: epoch !== undefined && box.handoffs.has(epoch) };
-  }
-
-  /** Hands `input` to the node's core and carries out the actions it returns. */
-  #feed(node: NodeState, input: Input, what: string | undefined): void {
+  /** Hands `input` to the node's core and carries out the actions it returns; logged unless
+   *  `quiet` and nothing came of it (ticks, unchanged lease readings). */
+  #feed(node: NodeState, input: Input, what: string, quiet = false): void {
     const actions = node.core!.handle(input);
-    if (what !== undefined || actions.length > 0) this.#log(`${node.name} ${what ?? input.type}${actions.length === 0 ? '' : ` => ${actions.map(describeAction).join('; ')}`}`);
+    if (!quiet || actions.length > 0) this.#log(`${node.name} ${what}${actions.length === 0 ? '' : ` => ${actions.map(describeAction).join('; ')}`}`);
     this.#carryOut(node, actions);
   }
 
@@ -492,6 +394,8 @@ export class ClusterSim {
             if (node.serving.has(action.filer)) this.violate(`${node.name} claims ${action.filer}@${action.epoch} while it serves it`);
             node.leases!.claimBegins(action.filer, action.epoch);
           }
+          // The lease first, timed from the claim (filer-host.ts serve); it is valid before long.
+          if (action.type === 'serve') node.leases!.serveBegins(action.filer, action.epoch);
           node.inflight.set(action.id, action);
           const max = action.type === 'drain' ? this.options.drainInProgressMax : 0;
           const inProgress = action.type === 'drain' ? (this.hooks.drainInProgress?.(node.name) ?? this.prng.int(0, max)) : 0;
@@ -518,10 +422,8 @@ export class ClusterSim {
     this.replies.set(id, { id, from: node.name, atMs: this.nowMs, result });
     this.#log(`${node.name} replies ${id}: ${JSON.stringify(result, jsonBigint)}`);
     const command = this.#commands.get(id);
-    if (result.ok) {
-      // A completed operation is answered by the acquirer, which serves the filer now.
-      if (command !== undefined && node.serving.get(command.filer) !== result.event.epoch) this.violate(`${id} answered ok by ${node.name}, which does not serve ${command.filer} at ${result.event.epoch}`);
-    } else if (result.forward === true && command !== undefined && !id.endsWith('>')) {
+    checkReply(node, id, command?.filer, result, (message) => this.violate(message));
+    if (!result.ok && result.forward === true && command !== undefined && !id.endsWith('>')) {
       // The admin layer re-sends a forwarded command to the partner.
       const forwarded = `${id}>`;
       this.#commands.set(forwarded, { id: forwarded, node: partnerOf(node.name), kind: command.kind, filer: command.filer, force: command.force, inc: -1 });
@@ -531,13 +433,7 @@ export class ClusterSim {
 
   #onRecord(node: NodeState, event: ClusterEvent): void {
     this.events.push({ node: node.name, realMs: this.nowMs, event });
-    // Phases lie within the operation; detection (before a failure takeover starts) does not.
-    for (const [phase, ms] of Object.entries(event.phases ?? {})) {
-      const most = phase === 'detect' ? Infinity : (event.phases?.total ?? Infinity);
-      if (!Number.isFinite(ms) || ms < 0 || ms > most) this.violate(`${node.name} records phase ${phase} of ${ms} ms (total ${event.phases?.total})`);
-    }
-    if ((event.kind === 'rollback') !== (event.outcome === 'rolled-back')) this.violate(`${node.name} records a ${event.kind} event with outcome ${event.outcome}`);
-    if (event.outcome === 'rolled-back' && node.serving.get(event.filer) !== event.epoch) this.violate(`${node.name} records a rollback of ${event.filer} it does not serve at ${event.epoch}`);
+    checkRecord(node, event, (message) => this.violate(message));
   }
 
   // ---- faults ----
@@ -554,17 +450,7 @@ export class ClusterSim {
     node.deferred.length = 0;
     node.leases?.stop();
     node.leases = undefined;
-    // What was under way when it died may or may not have reached the mailbox.
-    for (const action of node.inflight.values()) {
-      if (!this.prng.chance(0.5) || node.mailboxDown) continue;
-      const box = this.#box(action.filer);
-      if (action.type === 'claim') this.#claim(action.filer, action.epoch, name);
-      if (action.type === 'release') {
-        box.handoffs.add(action.epoch);
-        if (this.prng.chance(0.5)) box.record = { epoch: action.epoch, owner: name, state: 'released' };
-      }
-      if (action.type === 'serve' && box.claims.get(action.epoch) === name && box.highest === action.epoch) box.record = { epoch: action.epoch, owner: name, state: action.state };
-    }
+    this.#storage.crashed(node);
     node.inflight.clear();
     this.#log(`${name} crashes`);
     this.#updateLink();
@@ -589,62 +475,39 @@ export class ClusterSim {
     this.#carryOut(node, actions);
     const tick = (): void => {
       node.clock.after(this.options.tickMs, tick);
-      this.#feed(node, { type: 'tick', nowMs: node.clock.nowMs() }, undefined);
+      this.#feed(node, { type: 'tick', nowMs: node.clock.nowMs() }, 'tick', true);
     };
     node.clock.after(this.options.tickMs, tick);
     node.leases.start();
     // Clients write to the filers it serves; a write is acknowledged only through the lease guard.
-    const every = this.options.ackEveryMs;
     const ack = (): void => {
-      node.clock.after(this.#delay(every!), ack);
+      node.clock.after(this.#delay(this.options.ackEveryMs), ack);
       for (const [filer, epoch] of node.serving) if (node.leases!.isValid(filer, epoch)) this.#ack(node, filer, epoch);
     };
-    if (every !== undefined) node.clock.after(this.#delay(every), ack);
+    node.clock.after(this.#delay(this.options.ackEveryMs), ack);
     this.#updateLink();
   }
 
   #leasesOf(node: NodeState): SimLeases {
-    const [writeLo, writeHi] = this.options.leaseWriteMs;
-    const [readLo, readHi] = this.options.leaseReadMs;
     const inc = node.inc;
+    const live = (): boolean => node.alive && node.inc === inc;
     return new SimLeases({
-      node: node.name,
-      clock: node.clock,
+      node,
       prng: this.prng,
+      writeMs: this.options.leaseWriteMs,
+      readMs: this.options.leaseReadMs,
+      writeFailure: () => this.faults.leaseWriteFailure,
       later: (delayMs, run) => this.#schedule(delayMs, { kind: 'call', node: node.name, inc, run }, false),
-      storage: (delayMs, run) => this.#schedule(delayMs, { kind: 'storage', run }, false),
+      storage: (delayMs, run) => this.#schedule(delayMs, { kind: 'world', run }, false),
       box: (filer) => this.#box(filer),
-      writeMs: () => this.prng.int(writeLo, writeHi) + node.slowStorageMs,
-      readMs: () => this.prng.int(readLo, readHi) + node.slowStorageMs,
-      mailboxDown: () => node.mailboxDown,
-      writeFails: () => this.prng.chance(this.faults.leaseWriteFailure),
-      serves: (filer) => node.serving.has(filer),
-      lapsed: (filer, epoch, reason) => {
-        if (node.inc !== inc || !node.alive) return;
-        if (node.serving.get(filer) !== epoch) return this.#log(`${node.name} lease ${filer}@${epoch}: ${reason} (not served)`);
-        // The gates stop at once; the core hears afterwards.
-        node.serving.delete(filer);
-        node.fenced.set(filer, epoch);
-        this.#feed(node, { type: 'lease-lost', nowMs: node.clock.nowMs(), filer, epoch, reason }, `lease-lost ${filer}@${epoch}: ${reason}`);
-      },
-      reading: (filer, lease) => {
-        if (node.inc !== inc || !node.alive) return;
-        const text = describeLease(lease);
-        const key = `${node.name}/${filer}`;
-        const changed = this.#lastReading.get(key) !== text;
-        this.#lastReading.set(key, text);
-        this.#feed(node, { type: 'lease', nowMs: node.clock.nowMs(), filer, lease }, changed ? `lease ${filer}: ${text}` : undefined);
-      },
+      feed: (input, what, quiet) => (live() ? this.#feed(node, input, what, quiet) : undefined),
       safely: (run) => this.safely(run),
       log: (text) => this.#log(text),
     });
   }
 
   #ack(node: NodeState, filer: string, epoch: bigint): void {
-    const volume = this.#volumes.get(filer)!;
-    checkAck(filer, node.name, epoch, this.servers(filer), this.#box(filer), volume, (message) => this.violate(message));
-    volume.acked++;
-    volume.lastEpoch = epoch;
+    this.#storage.acknowledge(filer, node.name, epoch, this.servers(filer));
   }
 
   #pause(name: NodeName, ms: number): void {
@@ -689,9 +552,8 @@ export class ClusterSim {
   // ---- invariants ----
 
   #check(): void {
-    const violate: Violate = (message) => this.violate(message);
-    for (const { name } of FILERS) checkFiler(name, this.#box(name), this.servers(name), this.#lastHighest, this.#wins.get(name)!, violate);
-    for (const name of NODE_NAMES) if (this.#nodes[name].alive) checkStatus(this.#nodes[name], violate);
+    this.#storage.check((filer) => this.servers(filer));
+    for (const name of NODE_NAMES) if (this.#nodes[name].alive) checkStatus(this.#nodes[name], (message) => this.violate(message));
   }
 
   violate(message: string): never {
@@ -746,9 +608,14 @@ export class ClusterSim {
   }
 
   #box(filer: string): Mailbox {
-    const box = this.#mailboxes.get(filer);
-    if (box === undefined) this.violate(`the core names filer ${filer}, which has no mailbox`);
-    return box;
+    return this.#storage.box(filer);
+  }
+
+  #perform(node: NodeState, action: IdAction, inProgress: number): ActionResult {
+    const hooked = this.hooks.actionFailure?.(node.name, action);
+    const random = this.prng.chance(this.faults.actionFailure) ? `injected ${action.type} failure` : undefined;
+    const injected = hooked !== undefined ? { error: hooked, mayLand: false } : random === undefined ? undefined : { error: random, mayLand: true };
+    return this.#storage.perform(node, action, inProgress, injected, this.#nodes[partnerOf(node.name)].alive);
   }
 
   #log(text: string): void {

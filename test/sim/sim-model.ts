@@ -55,6 +55,8 @@ export interface SimHooks {
   onSend?: (from: NodeName, message: PeerMessage) => 'drop' | 'duplicate' | undefined;
   /** How long an action takes, instead of the configured delay. */
   actionDelay?: (node: NodeName, action: IdAction) => number | undefined;
+  /** An error for the action to fail with (nothing written), instead of the random failures. */
+  actionFailure?: (node: NodeName, action: IdAction) => string | undefined;
 }
 
 export interface SimOptions {
@@ -71,7 +73,7 @@ export interface SimOptions {
   readonly drainInProgressMax?: number;
   /** Each node's monotonic clock: its rate against real time (1 ± ρ) and its reading at real 0. */
   readonly clocks?: Readonly<Record<NodeName, { readonly rate: number; readonly originMs: number }>>;
-  /** A write acknowledged by each serving node every so often (real ms); none when absent. */
+  /** How often each serving node acknowledges a client's write, on its clock (default 50..150 ms). */
   readonly ackEveryMs?: readonly [number, number];
   readonly autoGiveback?: AutoGivebackConfig;
   readonly hooks?: SimHooks;
@@ -146,11 +148,9 @@ export type Happening =
   | { readonly kind: 'link'; readonly node: NodeName; readonly inc: number; readonly up: boolean; readonly replayed?: true }
   /** Something of the node's process: a timer, a storage reply. `live` false: cancelled, skipped. */
   | { readonly kind: 'call'; readonly node: NodeName; readonly inc: number; readonly run: () => void; readonly live?: () => boolean }
-  /** Something of the shared storage: a lease record landing. */
-  | { readonly kind: 'storage'; readonly run: () => void }
+  /** Something outside the nodes: the shared storage landing a lease write, an operator. */
+  | { readonly kind: 'world'; readonly run: () => void }
   | { readonly kind: 'command'; readonly id: string }
-  /** A random operator command, chosen when it fires: mostly the one that would make progress. */
-  | { readonly kind: 'operator' }
   | { readonly kind: 'crash' | 'restart' | 'resume' | 'healthy'; readonly node: NodeName }
   | { readonly kind: 'pause'; readonly node: NodeName; readonly ms: number }
   | { readonly kind: 'mailbox'; readonly node: NodeName; readonly down: boolean }

@@ -94,12 +94,19 @@ export function settledAtHome(status: StatusReport): boolean {
 class NodeProcess {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Resolves once the process has exited (with its code or signal). */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Set when the test means the process to die (kill -9, a crash point, a self-fence): waits do not fail on its exit. */
+  mayExit = false;
+  /** Stopped with SIGSTOP and not resumed yet. */
+  paused = false;
   readonly #stderr: string[] = [];
 
-  constructor(name: string, configFile: string) {
+  constructor(name: string, configFile: string, env: NodeJS.ProcessEnv = process.env) {
     this.name = name;
-    this.child = spawn(process.execPath, [TANDEM_MAIN, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, [TANDEM_MAIN, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', 'ignore', 'pipe'], env });
     this.child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
+    this.exit = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
   get exited(): boolean {
@@ -122,9 +129,64 @@ class NodeProcess {
         clearTimeout(timer);
         resolve(code);
       });
+      // A stopped process would take the SIGTERM only once resumed.
+      if (this.paused) this.child.kill('SIGCONT');
+      this.paused = false;
       this.child.kill('SIGTERM');
     });
   }
+}
+
+/** Where a filer stands in the shared mailbox, read from its files directly (not through the product's code). */
+export interface MailboxReading {
+  /** The highest epoch claim present (decimal), null when none. */
+  readonly epoch: string | null;
+  /** The node holding that claim. */
+  readonly owner: string | null;
+  /** The state record's state, epoch and owner (null when there is no record). */
+  readonly state: string | null;
+  readonly stateEpoch: string | null;
+  readonly stateOwner: string | null;
+}
+
+/** The faults a node's fault file asks for (src/cluster/runtime/fault-injection.ts). */
+export interface InjectedFaults {
+  readonly interconnect?: 'cut';
+  /** before-/after- + inspect|drain|release|claim|serve|probe: SIGKILL at that point. */
+  readonly crash?: string;
+}
+
+export interface ClusterPairOptions {
+  /** Keys merged into the configuration's `timing` section. */
+  readonly timing?: Readonly<Record<string, number>>;
+  /** The configuration's `autoGiveback` section. */
+  readonly autoGiveback?: { readonly enabled: boolean; readonly delayMs?: number; readonly attemptsMax?: number; readonly windowMs?: number };
+  /** The configuration's `health` section; a function gets the pair's scratch directory (for marker files). */
+  readonly health?: HealthSection | ((scratch: string) => HealthSection);
+  /**
+   * Nodes that reach the mailbox through a symbolic link of their own (`nodes[i].mailbox`),
+   * which breakMailbox(node) points at nothing and restoreMailbox(node) mends.
+   */
+  readonly mailboxLinks?: readonly string[];
+  /** Start every node with TANDEM_FAULT_FILE set to a file of its own (see setFault). */
+  readonly faults?: boolean;
+  /** The two filers' addresses (default TEST_FILER_ADDRESSES): a benchmark picks others. */
+  readonly filerAddresses?: readonly [string, string];
+  /** Wait until both nodes serve their filers (default true). */
+  readonly settle?: boolean;
+  /**
+   * Start the nodes one at a time in this order, each once the one before serves its own filers
+   * (default: both at once). The node started later reads, at its start, the claims of the one
+   * started earlier; the earlier one finds none of the later one's.
+   */
+  readonly startOrder?: readonly string[];
+}
+
+export interface HealthSection {
+  readonly command: string;
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly failures?: number;
 }
 
 export class ClusterPair {
@@ -134,29 +196,56 @@ export class ClusterPair {
   readonly filerPort: number;
   readonly #scratch: { path: string; remove(): void };
   readonly #nodes = new Map<string, NodeProcess>();
+  /** Processes of earlier starts of a node (killed, crashed or stopped, then started again). */
+  readonly #retired: NodeProcess[] = [];
+  readonly #faultFiles: ReadonlyMap<string, string>;
+  readonly #mailboxLinks: ReadonlyMap<string, string>;
 
-  private constructor(scratch: { path: string; remove(): void }, configFile: string, config: ClusterConfig, filerPort: number) {
+  private constructor(
+    scratch: { path: string; remove(): void },
+    configFile: string,
+    config: ClusterConfig,
+    filerPort: number,
+    extras: { faultFiles?: ReadonlyMap<string, string>; mailboxLinks?: ReadonlyMap<string, string> } = {},
+  ) {
     this.#scratch = scratch;
     this.configFile = configFile;
     this.config = config;
     this.filerPort = filerPort;
+    this.#faultFiles = extras.faultFiles ?? new Map();
+    this.#mailboxLinks = extras.mailboxLinks ?? new Map();
   }
 
   /** Initialises a pair in a scratch directory and starts both nodes; resolves once both serve their filers. */
-  static async start(prefix: string): Promise<ClusterPair> {
+  static async start(prefix: string, options: ClusterPairOptions = {}): Promise<ClusterPair> {
     const scratch = scratchDirectory(prefix);
     try {
+      const filerAddresses = options.filerAddresses ?? TEST_FILER_ADDRESSES;
       const endpoints = {
         interconnectPorts: [await freePort('127.0.0.1'), await freePort('127.0.0.1')] as const,
         adminPorts: [await freePort('127.0.0.1'), await freePort('127.0.0.1')] as const,
-        filerAddresses: TEST_FILER_ADDRESSES,
-        filerPort: await portFreeOnAll(TEST_FILER_ADDRESSES),
+        filerAddresses,
+        filerPort: await portFreeOnAll(filerAddresses),
       };
       const { configFile } = await initCluster(path.join(scratch.path, 'pair'), { nodes: NODE_NAMES, endpoints });
-      const pair = new ClusterPair(scratch, configFile, await loadConfig(configFile), endpoints.filerPort);
-      for (const name of NODE_NAMES) pair.startNode(name);
+      const mailboxLinks = configure(configFile, scratch.path, options);
+      const faultFiles = new Map<string, string>();
+      if (options.faults === true) {
+        mkdirSync(path.join(scratch.path, 'faults'), { recursive: true });
+        for (const name of NODE_NAMES) faultFiles.set(name, path.join(scratch.path, 'faults', `${name}.json`));
+      }
+      const pair = new ClusterPair(scratch, configFile, await loadConfig(configFile), endpoints.filerPort, { faultFiles, mailboxLinks });
       try {
-        await pair.waitUntilSettled();
+        if (options.startOrder === undefined) {
+          for (const name of NODE_NAMES) pair.startNode(name);
+        } else {
+          for (const name of options.startOrder) {
+            pair.startNode(name);
+            await pair.waitForStatus(name, `node ${name} serves its own filers`, (status) =>
+              status.filers.every((filer) => filer.phase !== 'starting' && (filer.home !== name || filer.phase === 'serving')));
+          }
+        }
+        if (options.settle !== false) await pair.waitUntilSettled();
       } catch (error) {
         await pair.stop();
         throw error;
@@ -168,6 +257,11 @@ export class ClusterPair {
     }
   }
 
+  /** The pair's scratch directory (the cluster is in its `pair` folder). */
+  get directory(): string {
+    return this.#scratch.path;
+  }
+
   /** The service address of filer `name` (its first). */
   addressOf(filer: string): string {
     const config = this.config.filers.find((candidate) => candidate.name === filer);
@@ -175,23 +269,128 @@ export class ClusterPair {
     return config.addresses[0]!;
   }
 
+  /** A libnfs URL of filer `filer`'s export, or of `file` in it. */
+  urlOf(filer: string, file?: string): string {
+    const suffix = file === undefined ? '' : `/${file}`;
+    return `nfs://${this.addressOf(filer)}/${filer}${suffix}?version=3&nfsport=${this.filerPort}&mountport=${this.filerPort}`;
+  }
+
   /** Spawns `tandem node` for node `name` (not waiting: see waitForStatus). */
   startNode(name: string): void {
     const running = this.#nodes.get(name);
     if (running !== undefined && !running.exited) throw new Error(`node ${name} is running already`);
-    this.#nodes.set(name, new NodeProcess(name, this.configFile));
+    if (running !== undefined) this.#retired.push(running);
+    const faultFile = this.#faultFiles.get(name);
+    const env = faultFile === undefined ? process.env : { ...process.env, TANDEM_FAULT_FILE: faultFile };
+    this.#nodes.set(name, new NodeProcess(name, this.configFile, env));
   }
 
   /** SIGTERMs node `name` and waits for it to exit; resolves its exit code. */
   async stopNode(name: string): Promise<number | null> {
-    const node = this.#nodes.get(name);
-    if (node === undefined) throw new Error(`node ${name} was never started`);
+    const node = this.#node(name);
+    node.mayExit = true;
     return node.stop();
+  }
+
+  /** Whether node `name`'s process runs (it may be stopped by SIGSTOP). */
+  isRunning(name: string): boolean {
+    const node = this.#nodes.get(name);
+    return node !== undefined && !node.exited;
+  }
+
+  /** The process id of node `name`. */
+  pid(name: string): number {
+    const pid = this.#node(name).child.pid;
+    if (pid === undefined) throw new Error(`node ${name} has no process id`);
+    return pid;
+  }
+
+  /** Lets node `name` exit without failing the waits (a crash point, a self-fence). */
+  mayExit(name: string): void {
+    this.#node(name).mayExit = true;
+  }
+
+  /** kill -9 of node `name`; resolves with the wall-clock time of the kill once it has exited. */
+  async killNode(name: string, deadlineMs = NODE_STOP_DEADLINE_MS): Promise<number> {
+    const node = this.#node(name);
+    node.mayExit = true;
+    const atMs = Date.now();
+    node.child.kill('SIGKILL');
+    await this.waitForExit(name, deadlineMs);
+    return atMs;
+  }
+
+  /** SIGSTOP of node `name` (resumeNode sends SIGCONT); its exit after that does not fail the waits. */
+  pauseNode(name: string): number {
+    const node = this.#node(name);
+    node.mayExit = true;
+    node.paused = true;
+    const atMs = Date.now();
+    node.child.kill('SIGSTOP');
+    return atMs;
+  }
+
+  resumeNode(name: string): number {
+    const node = this.#node(name);
+    node.paused = false;
+    const atMs = Date.now();
+    node.child.kill('SIGCONT');
+    return atMs;
+  }
+
+  /** Waits for node `name`'s process to exit; its code or signal. */
+  async waitForExit(name: string, deadlineMs = NODE_STOP_DEADLINE_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const node = this.#node(name);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`node ${name} did not exit within ${deadlineMs} ms\n${this.logs}`)), deadlineMs);
+    });
+    try {
+      return await Promise.race([node.exit, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Writes node `node`'s fault file (the pair must be started with `faults: true`); null clears
+   * it. Written whole and renamed into place, so the node never reads half of it. A crash point
+   * lets the node exit without failing the waits.
+   */
+  setFault(node: string, faults: InjectedFaults | null): void {
+    const file = this.#faultFiles.get(node);
+    if (file === undefined) throw new Error(`node ${node} has no fault file: start the pair with { faults: true }`);
+    if (faults?.crash !== undefined) this.mayExit(node);
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(faults ?? {}));
+    renameSync(temporary, file);
+  }
+
+  /** Points node `node`'s mailbox link at a path that does not exist, atomically (rename over it). */
+  breakMailbox(node: string): void {
+    this.#pointMailboxLink(node, path.join(this.#scratch.path, 'no-such-mailbox'));
+  }
+
+  /** Points node `node`'s mailbox link at the shared mailbox again. */
+  restoreMailbox(node: string): void {
+    this.#pointMailboxLink(node, this.config.mailbox);
   }
 
   /** The log (stderr) of every node, for a failure message. */
   get logs(): string {
     return [...this.#nodes.values()].map((node) => `--- node ${node.name} ---\n${node.stderr}`).join('\n');
+  }
+
+  /** The log of every process of every node, earlier starts included, oldest first per node. */
+  get logHistory(): string {
+    return [...this.#retired, ...this.#nodes.values()]
+      .map((node) => `--- node ${node.name} (pid ${node.child.pid}, ${node.exited ? `exited ${node.child.exitCode ?? node.child.signalCode}` : 'running'}) ---\n${node.stderr}`)
+      .join('\n');
+  }
+
+  /** The log (stderr) of node `name`'s current process. */
+  logOf(name: string): string {
+    return this.#node(name).stderr;
   }
 
   /** `tandem status --json`, asking `node` first. */
@@ -201,31 +400,91 @@ export class ClusterPair {
     return JSON.parse(result.stdout) as StatusReport;
   }
 
-  takeover(filer: string, node?: string): Promise<CommandOutcome> {
-    return this.#command('takeover', filer, node);
+  /** Node `node`'s own status, from its admin API only (never its partner's); throws if it does not answer. */
+  statusOf(node: string): Promise<StatusReport> {
+    return this.#admin(node).status();
+  }
+
+  /** Node `node`'s event history, from its admin API only. */
+  events(node: string): Promise<readonly EventReport[]> {
+    return this.#admin(node).events();
+  }
+
+  takeover(filer: string, node?: string, options: { readonly force?: boolean } = {}): Promise<CommandOutcome> {
+    return this.#command('takeover', filer, node, options.force === true);
   }
 
   giveback(filer: string, node?: string): Promise<CommandOutcome> {
-    return this.#command('giveback', filer, node);
+    return this.#command('giveback', filer, node, false);
+  }
+
+  /**
+   * `tandem takeover|giveback FILER --node NODE --json` for a command whose node may die under
+   * it: the report when one was printed, else undefined, with the exit code and output.
+   */
+  async tryCommand(kind: OperationKind, filer: string, node?: string): Promise<{ code: number | null; report: CommandReport | undefined; stdout: string; stderr: string }> {
+    const result = await this.#cli([kind, filer, ...(node === undefined ? [] : ['--node', node])]);
+    let report: CommandReport | undefined;
+    try {
+      report = JSON.parse(result.stdout) as CommandReport;
+    } catch {
+      report = undefined;
+    }
+    return { code: result.code, report, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** The claims and state record of filer `filer` in the shared mailbox, read directly. */
+  readMailbox(filer: string): MailboxReading {
+    const folder = path.join(this.config.mailbox, filer);
+    let epoch: bigint | undefined;
+    for (const name of readdirSync(folder)) {
+      const found = /^epoch-(\d+)\.json$/.exec(name);
+      if (found !== null && (epoch === undefined || BigInt(found[1]!) > epoch)) epoch = BigInt(found[1]!);
+    }
+    let owner: string | null = null;
+    if (epoch !== undefined) {
+      const claim = JSON.parse(readFileSync(path.join(folder, `epoch-${epoch}.json`), 'utf8')) as { owner?: unknown };
+      owner = typeof claim.owner === 'string' ? claim.owner : null;
+    }
+    let record: { state?: unknown; epoch?: unknown; owner?: unknown } | undefined;
+    try {
+      record = JSON.parse(readFileSync(path.join(folder, 'state.json'), 'utf8')) as typeof record;
+    } catch {
+      record = undefined;
+    }
+    const text = (value: unknown) => (value === undefined || value === null ? null : String(value));
+    return { epoch: epoch === undefined ? null : String(epoch), owner, state: text(record?.state), stateEpoch: text(record?.epoch), stateOwner: text(record?.owner) };
   }
 
   /**
    * Polls node `node`'s admin API until `predicate` holds of its status; rejects past the
-   * deadline with the last status seen, or as soon as a node process has exited.
+   * deadline with the last status seen, or as soon as a node process has exited (other than one
+   * the test meant to die: killNode, pauseNode, mayExit, a crash point).
    */
   async waitForStatus(node: string, what: string, predicate: (status: StatusReport) => boolean, deadlineMs = NODE_START_DEADLINE_MS): Promise<StatusReport> {
-    const config = this.config.nodeNamed(node);
-    if (config === undefined) throw new Error(`no node ${node}`);
-    const client = new AdminClient({ endpoints: [config.admin], token: adminToken(this.config.secret), timeoutMs: ADMIN_POLL_TIMEOUT_MS });
+    if (this.config.nodeNamed(node) === undefined) throw new Error(`no node ${node}`);
+    const client = this.#admin(node);
+    return this.waitFor(what, async () => {
+      const status = await client.status();
+      return predicate(status) ? { value: status } : { last: status };
+    }, deadlineMs);
+  }
+
+  /**
+   * Polls `attempt` (every 50 ms) until it resolves with `{ value }` (not `{ last }`: what it
+   * saw instead); an attempt that throws counts as not yet. Rejects past the deadline with the
+   * last thing seen, or as soon as a node process has exited unexpectedly.
+   */
+  async waitFor<T>(what: string, attempt: () => Promise<{ value: T } | { last: unknown }>, deadlineMs = NODE_START_DEADLINE_MS): Promise<T> {
     const deadline = Date.now() + deadlineMs;
     let last: unknown = 'no answer yet';
     for (;;) {
-      const exited = [...this.#nodes.values()].find((candidate) => candidate.exited);
+      const exited = [...this.#nodes.values()].find((candidate) => candidate.exited && !candidate.mayExit);
       if (exited !== undefined) throw new Error(`waiting for ${what}: node ${exited.name} exited (${exited.child.exitCode ?? exited.child.signalCode})\n${this.logs}`);
       try {
-        const status = await client.status();
-        if (predicate(status)) return status;
-        last = status;
+        const result = await attempt();
+        if ('value' in result) return result.value;
+        last = result.last;
       } catch (error) {
         last = error instanceof Error ? error.message : error;
       }
@@ -234,14 +493,25 @@ export class ClusterPair {
     }
   }
 
+  /** Polls node `node`'s events until one satisfies `predicate`; resolves with it. */
+  waitForEvent(node: string, what: string, predicate: (event: EventReport) => boolean, deadlineMs = NODE_START_DEADLINE_MS): Promise<EventReport> {
+    return this.waitFor(what, async () => {
+      const events = await this.events(node);
+      const found = events.find(predicate);
+      return found === undefined ? { last: events.slice(-5) } : { value: found };
+    }, deadlineMs);
+  }
+
   /** Both nodes up, both filers served by their home nodes, as each node sees it. */
   async waitUntilSettled(): Promise<void> {
     for (const name of NODE_NAMES) await this.waitForStatus(name, `node ${name}: both filers at home and served`, settledAtHome);
   }
 
-  /** Stops both nodes (SIGTERM, with a deadline) and removes the scratch directory. */
+  /** Stops both nodes (faults cleared, links mended, paused ones resumed; SIGTERM, with a deadline) and removes the scratch directory. */
   async stop(): Promise<void> {
     try {
+      for (const node of this.#mailboxLinks.keys()) this.restoreMailbox(node);
+      for (const node of this.#faultFiles.keys()) this.setFault(node, null);
       const results = await Promise.allSettled([...this.#nodes.values()].map((node) => node.stop()));
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
@@ -250,8 +520,29 @@ export class ClusterPair {
     }
   }
 
-  async #command(kind: OperationKind, filer: string, node: string | undefined): Promise<CommandOutcome> {
-    const result = await this.#cli([kind, filer, ...(node === undefined ? [] : ['--node', node])]);
+  #node(name: string): NodeProcess {
+    const node = this.#nodes.get(name);
+    if (node === undefined) throw new Error(`node ${name} was never started`);
+    return node;
+  }
+
+  #admin(node: string): AdminClient {
+    const config = this.config.nodeNamed(node);
+    if (config === undefined) throw new Error(`no node ${node}`);
+    return new AdminClient({ endpoints: [config.admin], token: adminToken(this.config.secret), timeoutMs: ADMIN_POLL_TIMEOUT_MS });
+  }
+
+  #pointMailboxLink(node: string, target: string): void {
+    const link = this.#mailboxLinks.get(node);
+    if (link === undefined) throw new Error(`node ${node} has no mailbox link: start the pair with { mailboxLinks: ['${node}'] }`);
+    const temporary = `${link}.${process.pid}.tmp`;
+    rmSync(temporary, { force: true });
+    symlinkSync(target, temporary);
+    renameSync(temporary, link);
+  }
+
+  async #command(kind: OperationKind, filer: string, node: string | undefined, force: boolean): Promise<CommandOutcome> {
+    const result = await this.#cli([kind, filer, ...(node === undefined ? [] : ['--node', node]), ...(force ? ['--force'] : [])]);
     let report: CommandReport;
     try {
       report = JSON.parse(result.stdout) as CommandReport;
@@ -261,7 +552,174 @@ export class ClusterPair {
     return { code: result.code, report, stderr: result.stderr };
   }
 
-  #cli(args: readonly string[]) {
+  #cli(args: readonly string[]): Promise<RunResult> {
     return run(process.execPath, [TANDEM_MAIN, ...args, '--config', this.configFile, '--json'], { timeoutMs: CLI_DEADLINE_MS });
+  }
+}
+
+/**
+ * Post-processes the configuration initCluster wrote: timing keys, autoGiveback, health, and a
+ * mailbox link per node named in mailboxLinks. Returns node -> link path.
+ */
+function configure(configFile: string, scratch: string, options: ClusterPairOptions): Map<string, string> {
+  const links = new Map<string, string>();
+  const wanted = options.timing !== undefined || options.autoGiveback !== undefined || options.health !== undefined || (options.mailboxLinks ?? []).length > 0;
+  if (!wanted) return links;
+  const document = parseDocument(readFileSync(configFile, 'utf8'));
+  for (const [key, value] of Object.entries(options.timing ?? {})) document.setIn(['timing', key], value);
+  if (options.autoGiveback !== undefined) document.set('autoGiveback', document.createNode(options.autoGiveback));
+  if (options.health !== undefined) {
+    const health = typeof options.health === 'function' ? options.health(scratch) : options.health;
+    document.set('health', document.createNode(health));
+  }
+  const directory = path.dirname(configFile);
+  const mailbox = path.join(directory, 'mailbox');
+  for (const node of options.mailboxLinks ?? []) {
+    const index = NODE_NAMES.indexOf(node);
+    if (index < 0) throw new Error(`mailboxLinks: no node ${node}`);
+    const link = path.join(directory, `mailbox-of-${node}`);
+    symlinkSync(mailbox, link);
+    document.setIn(['nodes', index, 'mailbox'], link);
+    links.set(node, link);
+  }
+  writeFileSync(configFile, document.toString());
+  return links;
+}
+
+// ---- the shared probe (nfsbench probe), watched as it runs ----
+
+/** How long the probe may take past its load: pending work and the final check. */
+export const PROBE_EXIT_DEADLINE_MS = 90_000;
+const PROBE_SECOND_DEADLINE_MS = 30_000;
+
+/** The probe's figures (its machine-readable last line), as numbers where they are. */
+export interface ProbeFigures {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly values: ReadonlyMap<string, string>;
+  readonly maxPauseMs: number;
+  readonly errors: number;
+  readonly staleHandles: number;
+  /** NaN when the probe could not verify (`unverified`). */
+  readonly lostAckedWrites: number;
+  readonly verified: boolean;
+  /** The "errors by status:" line of its report (e.g. "NFS3ERR_EXIST=1"), or "none". */
+  readonly errorsByStatus: string;
+  /** "errors on retransmitted requests N" from its report. */
+  readonly retransmitErrors: number;
+}
+
+/**
+ * `nfsbench probe` against `url` for at most `maxSecs` seconds; stop() ends the load (SIGINT:
+ * the probe finishes what is pending and runs its final check), so a test ends it when the
+ * events it waits for have happened, not after a guessed time.
+ */
+export class ProbeRun {
+  readonly child: ChildProcess;
+  readonly #stdout: string[] = [];
+  readonly #stderr: string[] = [];
+  readonly #exit: Promise<number | null>;
+  #buffered = '';
+  #second = 0;
+  #waiters: { second: number; resolve(): void }[] = [];
+
+  constructor(binary: string, url: string, options: { rate?: number; maxSecs?: number; extra?: readonly string[] } = {}) {
+    const args = ['probe', '-t', String(options.maxSecs ?? 120), '-r', String(options.rate ?? 1000), '-M', '4m', ...(options.extra ?? []), url];
+    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
+    this.child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk.toString()));
+    this.#exit = new Promise((resolve, reject) => {
+      this.child.once('error', reject);
+      this.child.once('close', (code) => resolve(code));
+    });
+  }
+
+  /** The last second the probe reported. */
+  get second(): number {
+    return this.#second;
+  }
+
+  get output(): string {
+    return `${this.#stdout.join('')}${this.#stderr.length > 0 ? `\nstderr: ${this.#stderr.join('')}` : ''}`;
+  }
+
+  /** Resolves once the probe has printed the line of second `second`. */
+  async untilSecond(second: number, deadlineMs = PROBE_SECOND_DEADLINE_MS): Promise<void> {
+    if (this.#second >= second) return;
+    let timer: NodeJS.Timeout | undefined;
+    const reached = new Promise<void>((resolve) => this.#waiters.push({ second, resolve }));
+    const failed = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the probe printed no line for second ${second} within ${deadlineMs} ms:\n${this.output}`)), deadlineMs);
+    });
+    const ended = this.#exit.then(() => {
+      throw new Error(`the probe ended before second ${second}:\n${this.output}`);
+    });
+    try {
+      await Promise.race([reached, failed, ended]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the load now (SIGINT); see ended(). */
+  stop(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
+  }
+
+  /** Waits for the probe to end and reads its figures. */
+  async ended(deadlineMs = PROBE_EXIT_DEADLINE_MS): Promise<ProbeFigures> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the probe did not end within ${deadlineMs} ms:\n${this.output}`)), deadlineMs);
+    });
+    let code: number | null;
+    try {
+      code = await Promise.race([this.#exit, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const stdout = this.#stdout.join('');
+    const values = summary(stdout, 'probe');
+    const number = (key: string) => Number(values.get(key) ?? NaN);
+    return {
+      code,
+      stdout,
+      values,
+      maxPauseMs: number('max_pause_ms'),
+      errors: number('errors'),
+      staleHandles: number('stale_handles'),
+      lostAckedWrites: number('lost_acked_writes'),
+      verified: values.get('verified') === '1',
+      errorsByStatus: /errors by status:\s*(.*)/.exec(stdout)?.[1]?.trim() ?? 'unknown',
+      retransmitErrors: Number(/errors on retransmitted requests (\d+)/.exec(stdout)?.[1] ?? NaN),
+    };
+  }
+
+  /** Stops the load and waits for the figures. */
+  async finish(deadlineMs = PROBE_EXIT_DEADLINE_MS): Promise<ProbeFigures> {
+    this.stop();
+    return this.ended(deadlineMs);
+  }
+
+  /** Kills the probe if it still runs (a failed test's cleanup). */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.#exit.catch(() => undefined);
+  }
+
+  #onStdout(text: string): void {
+    this.#stdout.push(text);
+    this.#buffered += text;
+    const lines = this.#buffered.split('\n');
+    this.#buffered = lines.pop()!;
+    for (const line of lines) {
+      // A per-second line: "  sec  ops  ok  errors  max_lat_ms  max_pause_ms  reconn  retrans".
+      const match = /^\s*(\d+)\s+\d+\s+\d+\s+\d+\s/.exec(line);
+      if (match !== null) this.#second = Math.max(this.#second, Number(match[1]));
+    }
+    const due = this.#waiters.filter((waiter) => waiter.second <= this.#second);
+    this.#waiters = this.#waiters.filter((waiter) => waiter.second > this.#second);
+    for (const waiter of due) waiter.resolve();
   }
 }
