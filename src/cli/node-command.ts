@@ -1,7 +1,8 @@
 // `tandem node --config FILE --node NAME`: one node of a filer pair in the foreground, with its
 // admin API, until SIGINT or SIGTERM, which stop it cleanly: calls in progress drain, and each
 // filer it serves is released (hand-off written, lease released) so its partner takes it over;
-// a home node takes its own filers back when it restarts (docs/design/fencing.md). Layer: cli.
+// automatic giveback, if enabled, brings them home once the node is back (docs/design/
+// fencing.md). Layer: cli.
 
 import { createLogger } from '../platform/logger.js';
 import { loadConfig } from '../cluster/config.js';
