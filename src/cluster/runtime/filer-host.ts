@@ -46,6 +46,8 @@ export class FilerHost {
   #server: FileServer | undefined;
   #lease: LeaseThread | undefined;
   #mirrorSender: MirrorSender | undefined;
+  /** A lease worker booted ahead, while the filer is not served here: serving need not wait for one. */
+  #spare: LeaseThread | undefined;
   /** The partner's cached replies while it serves the filer. */
   readonly #mirrored = new MirrorStore();
   #epoch: bigint | undefined;
@@ -69,7 +71,22 @@ export class FilerHost {
   }
 
   static async open(options: FilerHostOptions): Promise<FilerHost> {
-    return new FilerHost(options, await Mailbox.open(options.mailboxDirectory, options.config.name));
+    const host = new FilerHost(options, await Mailbox.open(options.mailboxDirectory, options.config.name));
+    host.#prepareSpare();
+    return host;
+  }
+
+  #prepareSpare(): void {
+    if (this.#closing || this.#spare !== undefined) return;
+    const { timing } = this.#options;
+    this.#spare = LeaseThread.prepare({
+      folder: this.#mailbox.folder,
+      filer: this.config.name,
+      owner: this.#node,
+      leaseMs: timing.leaseMs,
+      renewMs: timing.leaseRenewMs,
+      log: this.#log,
+    });
   }
 
   get serving(): boolean {
@@ -103,6 +120,7 @@ export class FilerHost {
     this.#endMirror();
     await server.stop({ reset: true });
     // Nothing is served here any more: say so in the lease, so nobody waits it out.
+    this.#prepareSpare();
     await lease?.release();
     await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state: 'released', updatedAtMs: Date.now() });
     this.#log.info({ epoch: String(epoch) }, 'filer released');
@@ -127,20 +145,21 @@ export class FilerHost {
    */
   async serve(epoch: bigint, handoffEpoch: bigint | undefined, state: 'normal' | 'taken-over', log: Logger): Promise<void> {
     if (this.#server !== undefined) throw new Error(`already serving ${this.config.name}`);
-    const { timing } = this.#options;
     // The lease first: valid before anything is served, its first write due within leaseMs of
     // the claim (fencing.md: a partner times an unleased claim from when it first saw it).
-    const lease = await LeaseThread.start({
-      folder: this.#mailbox.folder,
-      filer: this.config.name,
-      owner: this.#node,
-      epoch,
-      leaseMs: timing.leaseMs,
-      renewMs: timing.leaseRenewMs,
-      log: this.#log,
-      ...(this.#claimBeganMs === undefined ? {} : { sinceMs: this.#claimBeganMs }),
-      onExpired: (reason) => this.#fence(epoch, reason),
-    });
+    this.#prepareSpare();
+    const lease = this.#spare!;
+    this.#spare = undefined;
+    try {
+      await lease.begin({
+        epoch,
+        ...(this.#claimBeganMs === undefined ? {} : { sinceMs: this.#claimBeganMs }),
+        onExpired: (reason) => this.#fence(epoch, reason),
+      });
+    } catch (error) {
+      this.#prepareSpare();
+      throw error;
+    }
     let server: FileServer | undefined;
     const sender = new MirrorSender((entries) => this.#options.mirror(this.config.name, epoch, entries));
     try {
@@ -167,6 +186,7 @@ export class FilerHost {
       sender.stop();
       await server?.stop({ reset: true }).catch(() => undefined);
       await lease.release().catch((reason: unknown) => this.#log.warn({ err: String(reason) }, 'lease not released after a failed serve'));
+      this.#prepareSpare();
       throw error;
     }
     this.#server = server;
@@ -184,6 +204,8 @@ export class FilerHost {
    */
   async stop(): Promise<void> {
     this.#closing = true;
+    await this.#spare?.stop();
+    this.#spare = undefined;
     const server = this.#server;
     const lease = this.#lease;
     const epoch = this.#epoch;
@@ -258,6 +280,7 @@ export class FilerHost {
     this.#server = undefined;
     this.#lease = undefined;
     this.#endMirror();
+    this.#prepareSpare();
     this.#log.error({ epoch: String(epoch), reason, inProgress: server.inProgress }, 'lease lost: stopped serving');
     // The grace counts from validUntil (this report may come late), and the exit is SIGKILL:
     // process.exit would wait for a lease worker stuck in a write.

@@ -17,6 +17,9 @@
 // cannot even report its lapse, so the main thread also watches: validity that ran out with no
 // report within renewMs after is an expiry too (fencing.md: "it stops serving if the worker
 // reports the lease lost or falls quiet").
+//
+// Booting a worker takes tens of milliseconds, which a takeover should not wait for: `prepare`
+// boots one ahead of need, and `begin` gives it the epoch once the filer is claimed.
 
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
@@ -29,18 +32,19 @@ export interface LeaseWorkerData {
   readonly folder: string;
   readonly filer: string;
   readonly owner: string;
-  readonly epoch: bigint;
   readonly leaseMs: number;
   readonly renewMs: number;
-  /** LeaseKeeper.start's sinceMs (monotonic): when the claim began. */
-  readonly sinceMs: number | undefined;
   /** The main thread's log level: lines below it are not even sent. */
   readonly logLevel: string;
   /** Shared, not copied: the BigInt64Array(1) of validity described at the top of this file. */
   readonly validity: SharedArrayBuffer;
 }
 
-export type ToLeaseWorker = { readonly type: 'release' } | { readonly type: 'stop' };
+export type ToLeaseWorker =
+  /** Start renewing the lease of `epoch`; sinceMs: LeaseKeeper.start's (monotonic), when the claim began. */
+  | { readonly type: 'begin'; readonly epoch: bigint; readonly sinceMs: number | undefined }
+  | { readonly type: 'release' }
+  | { readonly type: 'stop' };
 
 /** The levels a worker forwards log lines at (pino's labels). */
 export const FORWARDED_LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -80,13 +84,17 @@ export interface LeaseThreadOptions {
   readonly folder: string;
   readonly filer: string;
   readonly owner: string;
-  readonly epoch: bigint;
   readonly leaseMs: number;
   readonly renewMs: number;
-  /** When the claim this lease serves began (monotonicNowMs): the first write must complete within leaseMs of it. */
-  readonly sinceMs?: number;
   /** Receives the worker's log lines too. */
   readonly log: Logger;
+}
+
+/** What `begin` needs: the epoch claimed, and who to tell when the lease ends. */
+export interface LeaseBegin {
+  readonly epoch: bigint;
+  /** When the claim this lease serves began (monotonicNowMs): the first write must complete within leaseMs of it. */
+  readonly sinceMs?: number;
   /**
    * Called once, with a reason, when the lease expired (reported by the worker, or noticed by
    * the main thread when the worker stayed quiet renewMs past validUntil), or when the worker died
@@ -100,7 +108,7 @@ export interface LeaseThreadOptions {
  * starting: until the first renewal counted; running: renewing; releasing: release() under way;
  * the rest are final (the worker exits or has exited).
  */
-type ThreadState = 'starting' | 'running' | 'releasing' | 'released' | 'stopped' | 'expired' | 'failed';
+type ThreadState = 'prepared' | 'starting' | 'running' | 'releasing' | 'released' | 'stopped' | 'expired' | 'failed';
 
 interface Settle {
   readonly resolve: () => void;
@@ -114,26 +122,27 @@ export class LeaseThread {
   readonly #validity: BigInt64Array;
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
-  #state: ThreadState = 'starting';
+  #state: ThreadState = 'prepared';
   #settleStart: Settle | undefined;
+  #onExpired: (reason: string) => void = () => undefined;
   #settleRelease: Settle | undefined;
   #workerError: Error | undefined;
+  /** Why the worker exited, once it has. */
+  #workerCause: string | undefined;
   /** The main thread's own check that validity did not run out unreported (a stuck worker). */
   #quietTimer: NodeJS.Timeout | undefined;
 
-  private constructor(options: LeaseThreadOptions, settleStart: Settle) {
+  private constructor(options: LeaseThreadOptions) {
+    assert.equal(basename(options.folder), options.filer, `lease of ${options.filer} kept in the folder ${options.folder}`);
     this.filer = options.filer;
     this.#options = options;
-    this.#settleStart = settleStart;
     this.#validity = new BigInt64Array(new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT));
     const workerData: LeaseWorkerData = {
       folder: options.folder,
       filer: options.filer,
       owner: options.owner,
-      epoch: options.epoch,
       leaseMs: options.leaseMs,
       renewMs: options.renewMs,
-      sinceMs: options.sinceMs,
       logLevel: options.log.level,
       validity: this.#validity.buffer as SharedArrayBuffer,
     };
@@ -160,11 +169,29 @@ export class LeaseThread {
    * Starts the worker; resolves once the lease is first valid; rejects with an Error saying why if
    * it never became valid (no write completed within leaseMs) or the worker failed.
    */
-  static start(options: LeaseThreadOptions): Promise<LeaseThread> {
-    assert.equal(basename(options.folder), options.filer, `lease of ${options.filer} kept in the folder ${options.folder}`);
-    return new Promise((resolve, reject) => {
-      const thread: LeaseThread = new LeaseThread(options, { resolve: () => resolve(thread), reject });
+  static async start(options: LeaseThreadOptions & LeaseBegin): Promise<LeaseThread> {
+    const thread = LeaseThread.prepare(options);
+    await thread.begin(options);
+    return thread;
+  }
+
+  /** Boots the worker, which waits for `begin`. stop() ends a thread that is never begun. */
+  static prepare(options: LeaseThreadOptions): LeaseThread {
+    return new LeaseThread(options);
+  }
+
+  /** Starts renewing the lease of `epoch`: as `start`, on a prepared thread. */
+  begin(begin: LeaseBegin): Promise<void> {
+    assert.equal(this.#state, 'prepared', `begin of a lease thread that is ${this.#state}`);
+    this.#state = 'starting';
+    this.#onExpired = begin.onExpired;
+    const started = new Promise<void>((resolve, reject) => {
+      this.#settleStart = { resolve, reject };
     });
+    // A worker that already died while waiting (it failed to boot) fails the start now.
+    if (this.#workerCause !== undefined) this.#failStart(new Error(`lease of ${this.filer}: the lease worker ${this.#workerCause} before the lease became valid`));
+    else this.#post({ type: 'begin', epoch: begin.epoch, sinceMs: begin.sinceMs });
+    return started;
   }
 
   /**
@@ -214,7 +241,7 @@ export class LeaseThread {
    * process alive once this resolves.
    */
   async stop(): Promise<void> {
-    if (this.#state === 'running' || this.#state === 'starting') {
+    if (this.#state === 'running' || this.#state === 'starting' || this.#state === 'prepared') {
       this.#state = 'stopped';
       this.#unwatch();
       this.#post({ type: 'stop' });
@@ -259,6 +286,7 @@ export class LeaseThread {
 
   #workerExited(code: number): void {
     const cause = this.#workerError === undefined ? `exited with code ${code}` : `failed: ${this.#workerError.message}`;
+    this.#workerCause = cause;
     if (this.#state === 'starting') {
       this.#failStart(new Error(`lease of ${this.filer}: the lease worker ${cause} before the lease became valid`));
     } else {
@@ -304,7 +332,7 @@ export class LeaseThread {
     if (this.#state === 'running') {
       this.#state = state;
       this.#options.log.warn({ filer: this.filer }, reason);
-      this.#options.onExpired(reason);
+      this.#onExpired(reason);
     } else if (this.#state === 'releasing') {
       this.#state = state;
       this.#finishRelease(new Error(`${reason} (during release)`));

@@ -2,7 +2,8 @@
 // (lease-thread.ts, which describes the shared validity and the messages). It runs one
 // LeaseKeeper on the process-wide monotonic clock and renews with blocking writes (writeLeaseSync)
 // in this thread: a renewal then waits neither for the main event loop nor for libuv's shared
-// pool (fencing.md, "Defaults, and why"). After each renewal that counts it publishes validUntil
+// pool (fencing.md, "Defaults, and why"). It boots ahead of need and starts the keeper at the
+// `begin` message, which names the epoch. After each renewal that counts it publishes validUntil
 // in shared memory; log lines go to the main thread's logger as messages. The thread exits (its
 // port closed, no timer left) once the lease has expired, never became valid, was released or
 // was stopped.
@@ -22,23 +23,47 @@ import {
 import { monotonicClock } from './monotonic-clock.js';
 
 function run(port: MessagePort, data: LeaseWorkerData): void {
-  const validity = new BigInt64Array(data.validity);
-  let published = 0n;
+  let keeper: LeaseKeeper | undefined;
   let closed = false;
-  let lastFailure = 'no write was attempted';
-  const post = (message: FromLeaseWorker): void => {
-    if (!closed) port.postMessage(message);
-  };
-  // Messages already posted are delivered before the main thread sees this thread exit.
   const close = (): void => {
     closed = true;
     port.close();
+  };
+  port.on('message', (message: ToLeaseWorker) => {
+    if (closed) return;
+    switch (message.type) {
+      case 'begin':
+        if (keeper === undefined) keeper = begin(port, data, message.epoch, message.sinceMs, () => closed, close);
+        return;
+      case 'stop':
+        keeper?.stop();
+        close();
+        return;
+      case 'release':
+        if (keeper === undefined) return close();
+        keeper.release().then(
+          () => port.postMessage({ type: 'released' } satisfies FromLeaseWorker),
+          (error: unknown) => port.postMessage({ type: 'release-failed', reason: reasonOf(error) } satisfies FromLeaseWorker),
+        ).finally(close);
+        return;
+    }
+  });
+}
+
+/** Starts the keeper of `epoch`; returns it. */
+function begin(port: MessagePort, data: LeaseWorkerData, epoch: bigint, sinceMs: number | undefined, isClosed: () => boolean, close: () => void): LeaseKeeper {
+  const validity = new BigInt64Array(data.validity);
+  let published = 0n;
+  let lastFailure = 'no write was attempted';
+  // Messages already posted are delivered before the main thread sees this thread exit.
+  const post = (message: FromLeaseWorker): void => {
+    if (!isClosed()) port.postMessage(message);
   };
   const keeper = new LeaseKeeper({
     folder: data.folder,
     filer: data.filer,
     owner: data.owner,
-    epoch: data.epoch,
+    epoch,
     leaseMs: data.leaseMs,
     renewMs: data.renewMs,
     clock: monotonicClock,
@@ -63,22 +88,7 @@ function run(port: MessagePort, data: LeaseWorkerData): void {
       close();
     },
   });
-  port.on('message', (message: ToLeaseWorker) => {
-    if (closed) return;
-    switch (message.type) {
-      case 'stop':
-        keeper.stop();
-        close();
-        return;
-      case 'release':
-        keeper.release().then(
-          () => post({ type: 'released' }),
-          (error: unknown) => post({ type: 'release-failed', reason: reasonOf(error) }),
-        ).finally(close);
-        return;
-    }
-  });
-  void keeper.start(data.sinceMs).then((valid) => {
+  void keeper.start(sinceMs).then((valid) => {
     if (valid) {
       post({ type: 'valid' });
     } else {
@@ -86,6 +96,7 @@ function run(port: MessagePort, data: LeaseWorkerData): void {
       close();
     }
   });
+  return keeper;
 }
 
 /** One pino line (JSON) as a message for the main thread's logger. */
