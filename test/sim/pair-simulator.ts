@@ -51,8 +51,6 @@ export class ClusterSim {
   readonly replies = new Map<string, Reply>();
   /** Operator restarts a quiesce needed for filers an action failure left 'failed'. */
   readonly remedies: string[] = [];
-  /** Filers automatic giveback did not bring home after the quiesce (cluster-sim.ts checkLiveness). */
-  readonly stuck: string[] = [];
   nowMs = 0;
   step = 0;
   readonly options: Options;
@@ -615,6 +613,8 @@ export class ClusterSim {
     const hooked = this.hooks.actionFailure?.(node.name, action);
     const random = this.prng.chance(this.faults.actionFailure) ? `injected ${action.type} failure` : undefined;
     const injected = hooked !== undefined ? { error: hooked, mayLand: false } : random === undefined ? undefined : { error: random, mayLand: true };
+    const probe = action.type === 'probe' && injected === undefined ? this.hooks.probe?.(node.name, action.filer) : undefined;
+    if (probe !== undefined) return { ok: true, probe };
     return this.#storage.perform(node, action, inProgress, injected, this.#nodes[partnerOf(node.name)].alive);
   }
 

@@ -9,7 +9,8 @@
 // The schedule: an action takes 10 ms, a message 5 ms, a lease read or write 5 ms, a broken or
 // restored link reaches the cores after 300 ms, ticks and lease polls every 100 ms, clocks all
 // agree; both nodes boot at 0 and the scenario begins at 1000 with a serving a at epoch 1 and b
-// serving b at epoch 1.
+// serving b at epoch 1. A node's probe at peer-down finds its partner gone (refused) exactly when
+// the partner's process is not running, unless a scenario says its machine is down (timed out).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -135,8 +136,9 @@ test('giveback: refused for a filer its home serves; nothing changes', async () 
   const viaHome = sim.operate('a', 'giveback', 'a');
   const viaPartner = sim.operate('b', 'giveback', 'a');
   await sim.run(1000);
-  // b read the mailbox at start-up before a claimed its filer, so b cannot say who serves it.
-  const refusal = { ok: false, reason: 'giveback a: this node is not its home (a is)' };
+  // b read the mailbox at start-up before a claimed its filer, but a's lease readings since have
+  // told it who serves a, and at which epoch.
+  const refusal = { ok: false, reason: 'giveback a: it is already served by its home node a at epoch 1' };
   assert.deepEqual(answers(sim, viaHome), [['a', { ok: false, forward: true }], ['b', refusal]]);
   assert.deepEqual(answers(sim, viaPartner), [['b', refusal]]);
   assert.equal(sim.events.length, 2);
@@ -254,20 +256,17 @@ for (const when of ['after accepting', 'during the drain'] as const) {
     assert.deepEqual(failed.phases, { check: 10, negotiate: 10, total: when === 'after accepting' ? 325 : 330 });
     assert.deepEqual(sim.mailbox('a'), { claims: [[1n, 'a']], record: { epoch: 1n, owner: 'a', state: 'normal' }, handoffs: [] });
     assert.equal(sim.phase('b', 'a'), 'idle');
-    // Then b takes a over by failure, with no operator: a's lease is not renewed after its crash.
-    // Crashed at 1015, a never began its renewal of 1019: its last (686) was first seen by b's
-    // poll at 700-705, so it reads expired at the poll of 2000 (unchanged for 1295 ms >= 1000 x
-    // 1.01 + 250); then inspect, claim and serve. Crashed at 1020, its renewal of 1019 was in
-    // flight and lands at 1024 all the same: b first sees it at 1105 and waits until 2400. (b
-    // never learnt that a serves a, so it did not probe at peer-down: see failover-scenarios.test.ts,
-    // the kill -9 after a simultaneous boot.)
+    // Then b takes a over by failure, with no operator, without waiting for a's lease: a's lease
+    // readings had told b that a serves a at epoch 1, so at peer-down b also probed a and found
+    // its process gone (while its operation was still running: the failure takeover waits for the
+    // next lease reading, 1405); then inspect, claim and serve: at 1435 whichever the crash's moment.
     await sim.run(5000);
     assert.deepEqual(sim.servers('a'), [{ node: 'b', epoch: 2n }]);
     const failover = sim.events.at(-1)!.event;
     assert.deepEqual([failover.node, failover.kind, failover.cause, failover.outcome, failover.epoch, failover.atMs, failover.detail], [
-      'b', 'takeover', 'failure', 'completed', 2n, when === 'after accepting' ? 2035 : 2435,
-      'acquirer: a served by b (failure: a is silent on both channels: interconnect down, lease unchanged for 1295 ms)',
+      'b', 'takeover', 'failure', 'completed', 2n, 1435, 'acquirer: a served by b (failure: a\'s process is gone (refused))',
     ]);
+    assert.deepEqual(failover.phases, { detect: when === 'after accepting' ? 90 : 85, check: 10, claim: 10, serve: 10, total: 30 });
     // a returns and finds its filer taken over: it stays idle until a giveback.
     await sim.restart('a').run(1000);
     assert.equal(sim.phase('a', 'a'), 'idle');
@@ -315,7 +314,7 @@ test('takeover: the releasing node restarts at once after releasing; it takes it
   assert.deepEqual(sim.mailbox('a').record, { epoch: 2n, owner: 'a', state: 'normal' });
 });
 
-test('takeover: the acquiring node crashes after the release; the releaser rolls back at the next epoch when it hears', async () => {
+test('takeover: the acquiring node crashes after the release; the releaser rolls back at the next epoch when it hears, then takes the dead node\'s filer over', async () => {
   const sim = await pair();
   const id = sim.operate('b', 'takeover', 'a');
   await sim.runUntil(() => sim.phase('a', 'a') === 'released'); // `released` is on its way to b
@@ -338,14 +337,30 @@ test('takeover: the acquiring node crashes after the release; the releaser rolls
       phases: { drain: 10, release: 10, claim: 10, serve: 10, total: 350 },
       detail: 'releaser: took a back at epoch 2: the partner did not acquire it',
     },
+    // At peer-down a also probed b (its lease readings name b serving b) and found it gone; its
+    // operation over, a takes b over at the next reading of b's lease (1405): inspect, claim, serve.
+    {
+      atMs: 1435,
+      node: 'a',
+      filer: 'b',
+      kind: 'takeover',
+      cause: 'failure',
+      outcome: 'completed',
+      epoch: 2n,
+      phases: { detect: 70, check: 10, claim: 10, serve: 10, total: 30 },
+      detail: 'acquirer: b served by a (failure: b\'s process is gone (refused))',
+    },
   ]);
   assert.deepEqual(sim.servers('a'), [{ node: 'a', epoch: 2n }]);
   assert.deepEqual(sim.mailbox('a'), { claims: [[1n, 'a'], [2n, 'a']], record: { epoch: 2n, owner: 'a', state: 'normal' }, handoffs: [1n] });
+  assert.deepEqual(sim.servers('b'), [{ node: 'a', epoch: 2n }]);
+  assert.deepEqual(sim.mailbox('b'), { claims: [[1n, 'b'], [2n, 'a']], record: { epoch: 2n, owner: 'a', state: 'taken-over' }, handoffs: [] });
+  // b returns and finds both filers served by a: it stays idle until a giveback.
   await sim.restart('b').run(1000);
-  assert.equal(sim.phase('b', 'a'), 'idle');
-  // Its own filer it finds still its own: it serves it again at a new epoch, never at the old one.
-  assert.deepEqual(sim.servers('b'), [{ node: 'b', epoch: 2n }]);
-  assert.deepEqual(sim.mailbox('b').claims, [[1n, 'b'], [2n, 'b']]);
+  assert.deepEqual([sim.phase('b', 'a'), sim.phase('b', 'b')], ['idle', 'idle']);
+  assert.deepEqual(sim.servers('a'), [{ node: 'a', epoch: 2n }]);
+  assert.deepEqual(sim.servers('b'), [{ node: 'a', epoch: 2n }]);
+  assert.deepEqual(sim.mailbox('b').claims, [[1n, 'b'], [2n, 'a']]);
 });
 
 test('takeover: the acquiring node crashes during the release; the releaser rolls back at its deadline, then takes the dead node\'s filer over', async () => {
@@ -381,48 +396,85 @@ test('takeover: the acquiring node crashes during the release; the releaser roll
   assert.deepEqual(sim.servers('b'), [{ node: 'a', epoch: 2n }]);
 });
 
-test('takeover: the acquiring node crashes after claiming; the releaser stands aside until it returns', async () => {
+/** b crashes right after its claim of a (epoch 2) lands: a is left in 'released', waiting for `acquired`. */
+async function acquirerCrashesAfterClaiming(): Promise<{ sim: ClusterSim; id: string }> {
   const sim = await pair({ afterEffect: (node, action) => (node === 'b' && action.type === 'claim' && action.filer === 'a' ? 'crash' : undefined) });
   const id = sim.operate('b', 'takeover', 'a');
   await sim.runUntil(() => !sim.isAlive('b'));
+  return { sim, id };
+}
+
+/** b's machine is down, not just its process: a's probe refuses nothing, it times out. */
+const machineDown: SimHooks = { probe: () => ({ gone: false, detail: 'timed out' }) };
+
+test('takeover: the acquiring node is killed after claiming; the releaser sees the claim, then takes both filers over as its probe found b gone', async () => {
+  const { sim, id } = await acquirerCrashesAfterClaiming();
   sim.hooks = {};
   const mark = sim.events.length;
   await sim.run(1000);
   assert.deepEqual(sim.answers(id), []);
-  assert.deepEqual(eventsSince(sim, mark).map((e) => [e.node, e.kind, e.outcome, e.epoch, e.detail]), [
-    ['a', 'takeover', 'completed', 2n, 'releaser: b claimed epoch 2; no acknowledgement came'],
-  ]);
-  assert.equal(sim.phase('a', 'a'), 'idle');
-  assert.deepEqual(sim.servers('a'), []);
-  assert.deepEqual(sim.mailbox('a'), { claims: [[1n, 'a'], [2n, 'b']], record: { epoch: 1n, owner: 'a', state: 'released' }, handoffs: [1n] });
-  // b returns: its claim stands and the release was never acquired, so it claims anew and serves.
-  await sim.restart('b').run(1000);
-  assert.deepEqual(sim.servers('a'), [{ node: 'b', epoch: 3n }]);
-  assert.deepEqual(sim.mailbox('a').record, { epoch: 3n, owner: 'b', state: 'taken-over' });
-});
-
-test('takeover: the acquiring node crashes after claiming and stays down; the releaser takes its filer back once the claim reads expired', async () => {
-  // b's claim of epoch 2 never got a lease: a's observer times it from its first sighting (1105)
-  // like a lease (fencing.md), and at the poll of 2400 it has been unchanged for 1295 ms.
-  const sim = await pair({ afterEffect: (node, action) => (node === 'b' && action.type === 'claim' && action.filer === 'a' ? 'crash' : undefined) });
-  sim.operate('b', 'takeover', 'a');
-  await sim.runUntil(() => !sim.isAlive('b'));
-  sim.hooks = {};
-  const mark = sim.events.length;
-  await sim.run(5000);
+  // b crashed at 1040; a hears at 1340 and inspects (b claimed epoch 2: a's part is over). It
+  // probes too: its readings of a's lease named b's claim (fresh b@2 from 1105) and b's lease b,
+  // so a knows b holds both, and b's process is gone. Its operation over, a claims each filer at
+  // the next reading of its lease (1405, then 1505, one operation at a time) and serves it.
   assert.deepEqual(eventsSince(sim, mark).map((e) => [e.node, e.kind, e.cause, e.filer, e.epoch, e.atMs, e.detail]), [
     ['a', 'takeover', 'operator', 'a', 2n, 1360, 'releaser: b claimed epoch 2; no acknowledgement came'],
     // A home node taking its own filer back by failure records a takeover "of a by a".
-    ['a', 'takeover', 'failure', 'a', 3n, 2435, 'acquirer: a served by a (failure: b is silent on both channels: interconnect down, lease unchanged for 1295 ms)'],
-    // b's own filer next (one operation at a time), its lease unrenewed since the crash.
-    ['a', 'takeover', 'failure', 'b', 2n, 2535, 'acquirer: b served by a (failure: b is silent on both channels: interconnect down, lease unchanged for 1395 ms)'],
+    ['a', 'takeover', 'failure', 'a', 3n, 1435, 'acquirer: a served by a (failure: b\'s process is gone (refused))'],
+    ['a', 'takeover', 'failure', 'b', 2n, 1535, 'acquirer: b served by a (failure: b\'s process is gone (refused))'],
   ]);
   assert.deepEqual(sim.servers('a'), [{ node: 'a', epoch: 3n }]);
   assert.deepEqual(sim.servers('b'), [{ node: 'a', epoch: 2n }]);
   // a's own hand-off of epoch 1 is not restored: the failover path restores one only when the
   // highest claim was released with a hand-off, and here the highest claim is b's.
   assert.deepEqual(sim.mailbox('a'), { claims: [[1n, 'a'], [2n, 'b'], [3n, 'a']], record: { epoch: 3n, owner: 'a', state: 'normal' }, handoffs: [1n] });
-  assert.equal(sim.trace.some((line) => line.includes('serve#10 a@3 normal handoff')), false);
+  assert.equal(sim.trace.some((line) => /serve#\d+ a@3 normal handoff/.test(line)), false);
+  // b returns and finds both filers served by a: it stays idle until a giveback.
+  await sim.restart('b').run(1000);
+  assert.deepEqual([sim.phase('b', 'a'), sim.phase('b', 'b')], ['idle', 'idle']);
+  assert.deepEqual(sim.servers('a'), [{ node: 'a', epoch: 3n }]);
+  assert.deepEqual(sim.servers('b'), [{ node: 'a', epoch: 2n }]);
+  assert.deepEqual(sim.mailbox('b'), { claims: [[1n, 'b'], [2n, 'a']], record: { epoch: 2n, owner: 'a', state: 'taken-over' }, handoffs: [] });
+});
+
+test('takeover: the acquiring node\'s machine fails after claiming (the probe cannot tell); the releaser stands aside until it returns', async () => {
+  const { sim, id } = await acquirerCrashesAfterClaiming();
+  sim.hooks = machineDown;
+  const mark = sim.events.length;
+  await sim.run(1000);
+  assert.deepEqual(sim.answers(id), []);
+  assert.deepEqual(eventsSince(sim, mark).map((e) => [e.node, e.kind, e.outcome, e.epoch, e.detail]), [
+    ['a', 'takeover', 'completed', 2n, 'releaser: b claimed epoch 2; no acknowledgement came'],
+  ]);
+  assert.equal(sim.trace.some((line) => line.includes('a done probe#7 a -> not gone (timed out)')), true);
+  assert.equal(sim.phase('a', 'a'), 'idle');
+  assert.deepEqual(sim.servers('a'), []);
+  assert.deepEqual(sim.mailbox('a'), { claims: [[1n, 'a'], [2n, 'b']], record: { epoch: 1n, owner: 'a', state: 'released' }, handoffs: [1n] });
+  // b returns before its claim reads expired (2400): its claim stands and the release was never
+  // acquired, so it claims anew and serves.
+  await sim.restart('b').run(1000);
+  assert.deepEqual(sim.servers('a'), [{ node: 'b', epoch: 3n }]);
+  assert.deepEqual(sim.mailbox('a').record, { epoch: 3n, owner: 'b', state: 'taken-over' });
+});
+
+test('takeover: the acquiring node\'s machine fails after claiming and stays down; the releaser takes its filer back once the claim reads expired', async () => {
+  // b's claim of epoch 2 never got a lease: a's observer times it from its first sighting (1105)
+  // like a lease (fencing.md), and at the poll of 2400 it has been unchanged for 1295 ms.
+  const { sim } = await acquirerCrashesAfterClaiming();
+  sim.hooks = machineDown;
+  const mark = sim.events.length;
+  await sim.run(5000);
+  assert.deepEqual(eventsSince(sim, mark).map((e) => [e.node, e.kind, e.cause, e.filer, e.epoch, e.atMs, e.detail]), [
+    ['a', 'takeover', 'operator', 'a', 2n, 1360, 'releaser: b claimed epoch 2; no acknowledgement came'],
+    ['a', 'takeover', 'failure', 'a', 3n, 2435, 'acquirer: a served by a (failure: b is silent on both channels: interconnect down, lease unchanged for 1295 ms)'],
+    // b's own filer next (one operation at a time), its lease unrenewed since the crash.
+    ['a', 'takeover', 'failure', 'b', 2n, 2535, 'acquirer: b served by a (failure: b is silent on both channels: interconnect down, lease unchanged for 1395 ms)'],
+  ]);
+  assert.deepEqual(sim.servers('a'), [{ node: 'a', epoch: 3n }]);
+  assert.deepEqual(sim.servers('b'), [{ node: 'a', epoch: 2n }]);
+  // Here too a's own hand-off of epoch 1 is not restored (the highest claim is b's).
+  assert.deepEqual(sim.mailbox('a'), { claims: [[1n, 'a'], [2n, 'b'], [3n, 'a']], record: { epoch: 3n, owner: 'a', state: 'normal' }, handoffs: [1n] });
+  assert.equal(sim.trace.some((line) => /serve#\d+ a@3 normal handoff/.test(line)), false);
 });
 
 test('takeover: a restarted home node finds its filer taken over, stays idle until giveback, and a giveback returns it', async () => {

@@ -57,6 +57,12 @@ export interface SimHooks {
   actionDelay?: (node: NodeName, action: IdAction) => number | undefined;
   /** An error for the action to fail with (nothing written), instead of the random failures. */
   actionFailure?: (node: NodeName, action: IdAction) => string | undefined;
+  /**
+   * What `node`'s probe of its partner finds, instead of "gone (refused)" exactly when the
+   * partner's process is not running: a partner whose machine lost power refuses nothing, its
+   * connections time out, so the probe cannot tell it from a stalled one.
+   */
+  probe?: (node: NodeName, filer: string) => { readonly gone: boolean; readonly detail: string } | undefined;
 }
 
 export interface SimOptions {

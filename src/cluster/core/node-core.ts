@@ -172,6 +172,8 @@ export class NodeCore {
   #peerChangedAtMs = 0;
   #healthy = true;
   #healthySinceMs = 0;
+  /** A probe found the partner's process gone since the link last went down. */
+  #partnerKnownGone = false;
   #nextAction = 1;
   #nextOperation = 1;
   #nowMs = 0;
@@ -218,6 +220,7 @@ export class NodeCore {
       case 'peer-up':
         this.#peerUp = true;
         this.#peerChangedAtMs = this.#nowMs;
+        this.#partnerKnownGone = false;
         for (const filer of this.#filers.values()) filer.partnerGone = undefined;
         this.#askForHelp();
         break;
@@ -677,7 +680,8 @@ export class NodeCore {
     // A node whose lease lapsed (it was stalled, or lost its mailbox) does not take the filer
     // straight back: for an operation deadline its partner has it, unless the partner is gone.
     const fenced = filer.fencedAtMs;
-    if (fenced !== undefined && filer.partnerGone === undefined && this.#nowMs - fenced < this.#config.operationDeadlineMs) return;
+    const partnerGone = filer.partnerGone !== undefined || (this.#partnerKnownGone && !this.#peerUp);
+    if (fenced !== undefined && !partnerGone && this.#nowMs - fenced < this.#config.operationDeadlineMs) return;
     const due = this.#failoverDue(filer);
     if (due !== undefined) this.#beginFailover(filer, due, 'failure', undefined);
   }
@@ -727,6 +731,7 @@ export class NodeCore {
 
   #probed(filer: Filer, probe: { gone: boolean; detail: string }): void {
     if (this.#peerUp || !probe.gone) return;
+    this.#partnerKnownGone = true;
     filer.partnerGone = { detail: probe.detail, epoch: filer.epoch };
     this.#considerFailover(filer);
   }
