@@ -312,10 +312,10 @@ test('failover: automatic giveback: a killed and restarted gets its filer back o
   assert.deepEqual(eventsSince(sim, mark).filter((e) => e[0] === 'a'), [
     ['a', 'giveback', 'auto', 'a', 'completed', 3n, 5860, 'acquirer: a served by a (auto: back and healthy for 3000 ms)'],
   ]);
-  // b's side of it (the release-request does not say why, so b records it as the operator's).
+  // b's side of it: the release-request carries the cause, so b records it as automatic too.
   assert.deepEqual(eventsSince(sim, mark).filter((e) => e[0] === 'b').map((e) => e.slice(0, 6)), [
     ['b', 'takeover', 'failure', 'a', 'completed', 2n],
-    ['b', 'giveback', 'operator', 'a', 'completed', 3n],
+    ['b', 'giveback', 'auto', 'a', 'completed', 3n],
   ]);
   assert.deepEqual(sim.servers('a'), [{ node: 'a', epoch: 3n }]);
 });

@@ -366,7 +366,7 @@ export class NodeCore {
     this.#phaseDone('check');
     filer.phase = 'negotiating';
     filer.epoch = mailbox.epoch;
-    this.#send({ type: 'release-request', op: op.id, kind: op.kind, filer: filer.name, epoch: op.epoch });
+    this.#send({ type: 'release-request', op: op.id, kind: op.kind, filer: filer.name, epoch: op.epoch, cause: op.cause });
   }
 
   // ---- messages ----
@@ -417,7 +417,7 @@ export class NodeCore {
     if (this.#operation !== undefined) return refuse(`another operation is running (${this.#operation.kind} of ${this.#operation.filer})`);
     if (filer.phase !== 'serving') return refuse(`${this.#config.node} does not serve ${filer.name} (it is ${filer.phase})`);
     if (filer.epoch !== message.epoch) return refuse(`${this.#config.node} serves ${filer.name} at epoch ${filer.epoch}, not ${message.epoch}`);
-    const cause = filer.fault === undefined ? 'operator' : 'fault';
+    const cause = message.cause ?? (filer.fault === undefined ? 'operator' : 'fault');
     this.#operation = this.#newOperation({ id: message.op, kind: message.kind, cause, reason: filer.fault?.reason, filer: filer.name, role: 'releaser', command: undefined, epoch: message.epoch });
     this.#send({ type: 'release-accepted', op: message.op, filer: filer.name });
     filer.phase = 'draining';

@@ -10,7 +10,15 @@ export type OperationKind = 'takeover' | 'giveback';
 /** Messages between the two cores of a pair, carried by the interconnect. */
 export type PeerMessage =
   /** Acquirer to server: give up `filer`, which you serve at `epoch`. */
-  | { readonly type: 'release-request'; readonly op: string; readonly kind: OperationKind; readonly filer: string; readonly epoch: bigint }
+  | {
+      readonly type: 'release-request';
+      readonly op: string;
+      readonly kind: OperationKind;
+      readonly filer: string;
+      readonly epoch: bigint;
+      /** What started the operation on the acquirer (absent from older nodes: 'operator'). */
+      readonly cause?: OperationCause;
+    }
   | { readonly type: 'release-refused'; readonly op: string; readonly filer: string; readonly reason: string }
   /** Server to acquirer: the request is accepted; the drain begins. */
   | { readonly type: 'release-accepted'; readonly op: string; readonly filer: string }

@@ -3,11 +3,12 @@
 // validated field by field: a message that does not parse is dropped (the core tolerates loss),
 // never passed on half-formed.
 
-import type { PeerMessage, PhaseTimings } from '../core/types.js';
+import type { OperationCause, PeerMessage, PhaseTimings } from '../core/types.js';
 import type { JsonValue } from '../interconnect/interconnect.js';
 
 const EPOCH_PATTERN = /^(0|[1-9]\d{0,19})$/;
 const KINDS = new Set(['takeover', 'giveback']);
+const CAUSES = new Set<string>(['operator', 'failure', 'force', 'fault', 'auto'] satisfies OperationCause[]);
 const PHASES = new Set(['detect', 'check', 'negotiate', 'drain', 'release', 'claim', 'serve', 'total']);
 
 export function messageToWire(message: PeerMessage): JsonValue {
@@ -41,7 +42,10 @@ export function messageFromWire(body: JsonValue): PeerMessage | string {
       const kind = text('kind');
       const epoch = epochOf('epoch');
       if (kind === undefined || !KINDS.has(kind) || epoch === undefined) return 'release-request needs kind and epoch';
-      return { type: 'release-request', op, filer, kind: kind as 'takeover' | 'giveback', epoch };
+      const cause = text('cause');
+      if (cause !== undefined && !CAUSES.has(cause)) return `release-request has an unknown cause ${JSON.stringify(cause)}`;
+      const request = { type: 'release-request', op, filer, kind: kind as 'takeover' | 'giveback', epoch } as const;
+      return cause === undefined ? request : { ...request, cause: cause as OperationCause };
     }
     case 'release-refused': {
       const reason = text('reason');
