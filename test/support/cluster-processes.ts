@@ -42,6 +42,27 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
+/**
+ * `count` ports nothing listens on at `host` now, all different: each is held until the last is
+ * picked (ports picked one at a time and freed at once may come back twice), then all are freed.
+ */
+export async function freePorts(host: string, count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, host, () => resolve());
+      });
+    }
+    return servers.map((server) => (server.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+  }
+}
+
 /** Whether `port` can be listened on at `host` now. */
 function portIsFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -221,9 +242,11 @@ export class ClusterPair {
     const scratch = scratchDirectory(prefix);
     try {
       const filerAddresses = options.filerAddresses ?? TEST_FILER_ADDRESSES;
+      // Four different ports: one picked and freed at a time, the kernel may hand one out twice.
+      const [interconnectA, interconnectB, adminA, adminB] = await freePorts('127.0.0.1', 4);
       const endpoints = {
-        interconnectPorts: [await freePort('127.0.0.1'), await freePort('127.0.0.1')] as const,
-        adminPorts: [await freePort('127.0.0.1'), await freePort('127.0.0.1')] as const,
+        interconnectPorts: [interconnectA!, interconnectB!] as const,
+        adminPorts: [adminA!, adminB!] as const,
         filerAddresses,
         filerPort: await portFreeOnAll(filerAddresses),
       };
