@@ -15,6 +15,7 @@
 // probe found the partner's process gone. Either way the next epoch is claimed exclusively, so
 // the two nodes racing for it (or a restarting server) end with one owner.
 
+import { failoverDue, leaseRefusal, type FailoverDue } from './failover-rules.js';
 import { GivebackGuard, type AutoGivebackConfig } from './giveback-guard.js';
 import type {
   Action,
@@ -123,11 +124,6 @@ interface Pending {
   readonly epoch?: bigint;
 }
 
-/** Why a failure takeover is due, and what the mailbox must still show for it to go ahead. */
-interface FailoverDue {
-  readonly reason: string;
-  readonly expected: { readonly owner: string; readonly epoch: bigint };
-}
 
 /** Phases in which this node's runtime serves the filer (gates open or draining). */
 const SERVED: readonly FilerPhase[] = ['serving', 'draining', 'releasing'];
@@ -327,8 +323,8 @@ export class NodeCore {
     if (SERVED.includes(filer.phase)) return refuse(`${this.#config.node} serves it`);
     if (this.#operation !== undefined) return refuse(`another operation is running (${this.#operation.kind} of ${this.#operation.filer})`);
     if (filer.phase !== 'idle' && filer.phase !== 'failed') return refuse(`the filer is ${filer.phase} on ${this.#config.node}`);
-    const due = this.#failoverDue(filer);
-    if (due === undefined) return refuse(this.#leaseRefusal(filer));
+    const due = failoverDue(filer, this.#pairView());
+    if (due === undefined) return refuse(leaseRefusal(filer));
     this.#beginFailover(filer, due, 'force', command);
   }
 
@@ -648,31 +644,9 @@ export class NodeCore {
     this.#considerFailover(filer);
   }
 
-  /** Why a failure takeover of `filer` is due now, and what the mailbox must show; undefined if it is not. */
-  #failoverDue(filer: Filer): FailoverDue | undefined {
-    const { lease } = filer;
-    const partner = this.#config.partner;
-    const current = lease !== undefined && lease.owner !== undefined && lease.epoch !== undefined && (filer.epoch === undefined || lease.epoch >= filer.epoch);
-    if (current) {
-      const expected = { owner: lease.owner!, epoch: lease.epoch! };
-      if (lease.state === 'released') {
-        const grace = filer.home === this.#config.node ? 0 : (this.#config.releasedGraceMs ?? 0);
-        if (lease.unchangedForMs < grace) return undefined;
-        return { reason: `${expected.owner} released its lease at epoch ${expected.epoch} without handing it over`, expected };
-      }
-      if (lease.state === 'expired') {
-        const silent = `unchanged for ${Math.round(lease.unchangedForMs)} ms`;
-        const reason = this.#peerUp || expected.owner !== partner
-          ? `the lease of ${expected.owner} lapsed (${silent}): it stopped serving`
-          : `${partner} is silent on both channels: interconnect down, lease ${silent}`;
-        return { reason, expected };
-      }
-    }
-    const gone = filer.partnerGone;
-    if (gone !== undefined && gone.epoch === filer.epoch && !this.#peerUp && filer.servedBy === partner && filer.epoch !== undefined) {
-      return { reason: `${partner}'s process is gone (${gone.detail})`, expected: { owner: partner, epoch: filer.epoch } };
-    }
-    return undefined;
+
+  #pairView() {
+    return { node: this.#config.node, partner: this.#config.partner, peerUp: this.#peerUp, releasedGraceMs: this.#config.releasedGraceMs ?? 0 };
   }
 
   #considerFailover(filer: Filer): void {
@@ -682,7 +656,7 @@ export class NodeCore {
     const fenced = filer.fencedAtMs;
     const partnerGone = filer.partnerGone !== undefined || (this.#partnerKnownGone && !this.#peerUp);
     if (fenced !== undefined && !partnerGone && this.#nowMs - fenced < this.#config.operationDeadlineMs) return;
-    const due = this.#failoverDue(filer);
+    const due = failoverDue(filer, this.#pairView());
     if (due !== undefined) this.#beginFailover(filer, due, 'failure', undefined);
   }
 
@@ -741,28 +715,10 @@ export class NodeCore {
     if (this.#peerUp || SERVED.includes(filer.phase)) return undefined;
     if (this.#operation?.filer === filer.name && this.#operation.cause !== 'operator') return `failure takeover under way: ${this.#operation.reason}`;
     if (filer.servedBy !== this.#config.partner) return undefined;
-    if (this.#failoverDue(filer) !== undefined) return 'failure takeover due';
-    return `interconnect down, takeover disabled: ${this.#leaseRefusal(filer)}`;
+    if (failoverDue(filer, this.#pairView()) !== undefined) return 'failure takeover due';
+    return `interconnect down, takeover disabled: ${leaseRefusal(filer)}`;
   }
 
-  /** Why the lease readings do not allow a failure (or forced) takeover of `filer`. */
-  #leaseRefusal(filer: Filer): string {
-    const lease = filer.lease;
-    if (lease === undefined) return `${filer.name}'s lease has not been read yet`;
-    const holder = lease.owner ?? 'its holder';
-    switch (lease.state) {
-      case 'fresh':
-        return `${holder}'s lease of ${filer.name} is being renewed (last change ${Math.round(lease.unchangedForMs)} ms ago)`;
-      case 'unreadable':
-        return `the lease of ${filer.name} cannot be read (${lease.error ?? 'unknown error'}), so nothing shows that ${holder} stopped serving it`;
-      case 'absent':
-        return `${filer.name} was never claimed`;
-      case 'released':
-        return `${holder} released ${filer.name} at epoch ${lease.epoch}; its home node ${filer.home} may claim it first`;
-      default:
-        return `the lease of ${filer.name} at epoch ${lease.epoch} is older than epoch ${filer.epoch}, claimed by ${filer.servedBy ?? 'another node'}`;
-    }
-  }
 
   /** This node's lease lapsed: its runtime has stopped serving the filer already. */
   #onLeaseLost(name: string, epoch: bigint, reason: string): void {
