@@ -6,13 +6,12 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as nfs from '@jsonjoy.com/json-pack/lib/nfs/v3/messages.js';
 import { Nfsv3CreateHow, Nfsv3DirOpArgs } from '@jsonjoy.com/json-pack/lib/nfs/v3/structs.js';
 import { NFSPROC3, nfsstat3 } from '../../src/nfs3/constants.js';
-import { ClusterPair, filerIn, placement, type CommandOutcome } from '../support/cluster-processes.js';
-import { nfsbench, summary } from '../support/nfsbench.js';
+import { ClusterPair, filerIn, placement, ProbeRun, type CommandOutcome } from '../support/cluster-processes.js';
+import { nfsbench } from '../support/nfsbench.js';
 import {
   decodeNfsReply,
   encodeCall,
@@ -27,10 +26,6 @@ import {
   UNSTABLE,
 } from '../support/rpc-client.js';
 
-/** How long the probe may take past its -t seconds: pending work and the final check. */
-const PROBE_EXIT_DEADLINE_MS = 60_000;
-/** How long the probe may take to print a given second of its run. */
-const PROBE_SECOND_DEADLINE_MS = 20_000;
 const PROBE_SECONDS = 8;
 
 /** Starts a pair for one test; the test's end stops it (after anything registered later). */
@@ -60,89 +55,6 @@ async function where(pair: ClusterPair, name: string, node?: string) {
   return { servedBy: filer.servedBy, state: filer.state, epoch: filer.epoch };
 }
 
-/** An nfsbench run whose per-second lines are watched as they come. */
-class Probe {
-  readonly #child: ChildProcess;
-  readonly #stdout: string[] = [];
-  readonly #stderr: string[] = [];
-  readonly #exit: Promise<number | null>;
-  #buffered = '';
-  #second = 0;
-  #waiters: { second: number; resolve(): void }[] = [];
-
-  constructor(binary: string, args: readonly string[]) {
-    this.#child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
-    this.#child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk.toString()));
-    this.#exit = new Promise((resolve, reject) => {
-      this.#child.once('error', reject);
-      this.#child.once('close', (code) => resolve(code));
-    });
-  }
-
-  /** The last second the probe reported. */
-  get second(): number {
-    return this.#second;
-  }
-
-  get stdout(): string {
-    return this.#stdout.join('');
-  }
-
-  /** Resolves once the probe has printed the line of second `second`. */
-  async untilSecond(second: number, deadlineMs = PROBE_SECOND_DEADLINE_MS): Promise<void> {
-    if (this.#second >= second) return;
-    let timer: NodeJS.Timeout | undefined;
-    const reached = new Promise<void>((resolve) => this.#waiters.push({ second, resolve }));
-    const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the probe printed no line for second ${second} within ${deadlineMs} ms:\n${this.stdout}\n${this.#stderr.join('')}`)), deadlineMs);
-    });
-    const ended = this.#exit.then(() => {
-      throw new Error(`the probe ended before second ${second}:\n${this.stdout}\n${this.#stderr.join('')}`);
-    });
-    try {
-      await Promise.race([reached, failed, ended]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Waits for the probe to end; its exit code and whole stdout. */
-  async ended(deadlineMs = PROBE_EXIT_DEADLINE_MS): Promise<{ code: number | null; stdout: string }> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the probe did not end within ${deadlineMs} ms:\n${this.stdout}`)), deadlineMs);
-    });
-    try {
-      const code = await Promise.race([this.#exit, late]);
-      return { code, stdout: this.stdout };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Kills the probe if it still runs (a failed test's cleanup). */
-  async kill(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#child.kill('SIGKILL');
-    await this.#exit.catch(() => undefined);
-  }
-
-  #onStdout(text: string): void {
-    this.#stdout.push(text);
-    this.#buffered += text;
-    const lines = this.#buffered.split('\n');
-    this.#buffered = lines.pop()!;
-    for (const line of lines) {
-      // A per-second line: "  sec  ops  ok  errors  max_lat_ms  max_pause_ms  reconn  retrans".
-      const match = /^\s*(\d+)\s+\d+\s+\d+\s+\d+\s/.exec(line);
-      if (match !== null) this.#second = Math.max(this.#second, Number(match[1]));
-    }
-    const due = this.#waiters.filter((waiter) => waiter.second <= this.#second);
-    this.#waiters = this.#waiters.filter((waiter) => waiter.second > this.#second);
-    for (const waiter of due) waiter.resolve();
-  }
-}
 
 /** A GUARDED CREATE of `name` in `dir` as a whole call message with a fixed xid, to send more than once. */
 function guardedCreate(dir: Uint8Array, name: string): Buffer {
@@ -165,7 +77,7 @@ test('takeover: a probe runs through takeover and giveback with 0 errors, 0 stal
   // Goal: a client under load across a takeover and a giveback sees a pause and nothing else.
   const pair = await startPair(t, 'takeover-probe');
   const url = filerIn(await pair.status(), 'a').urls[0]!;
-  const probe = new Probe(await nfsbench(), ['probe', '-t', String(PROBE_SECONDS), '-r', '2000', '-M', '4m', url]);
+  const probe = new ProbeRun(await nfsbench(), url, { rate: 2000, maxSecs: PROBE_SECONDS });
   t.after(() => probe.kill());
 
   await probe.untilSecond(2);
@@ -176,8 +88,7 @@ test('takeover: a probe runs through takeover and giveback with 0 errors, 0 stal
   assertCompleted(await pair.giveback('a'), 'giveback a');
   assert.deepEqual(await where(pair, 'a'), { servedBy: 'a', state: 'normal', epoch: '3' });
 
-  const { code, stdout } = await probe.ended();
-  const result = summary(stdout, 'probe');
+  const { code, stdout, values: result } = await probe.ended();
   t.diagnostic(`max_pause_ms=${result.get('max_pause_ms')} reconnects=${result.get('reconnects')} retransmits=${result.get('retransmits')} jukebox=${result.get('jukebox')} ops=${result.get('ops')}`);
   assert.equal(result.get('errors'), '0', stdout);
   assert.equal(result.get('stale_handles'), '0', stdout);
