@@ -30,7 +30,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EventReport } from '../src/admin/cluster-service.js';
-import { ClusterPair, filerIn, NODE_NAMES, ProbeRun, type ProbeFigures } from '../test/support/cluster-processes.js';
+import { ClusterPair, filerIn, NODE_NAMES } from '../test/support/cluster-processes.js';
+import { ProbeRun, type ProbeFigures } from '../test/support/probe-run.js';
 import { nfsbench } from '../test/support/nfsbench.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -15,6 +15,7 @@ import { CLIENTS_DEFAULT, ExportRuleError, parseClientRules, type ClientRule } f
 import { normalizeExportPath } from '../exports/export-table.js';
 import { MNTPATHLEN } from '../mount/program.js';
 import { LOG_LEVELS, type LogLevel } from '../platform/logger.js';
+import { LEASE_DRIFT_RATIO_DEFAULT, LEASE_MARGIN_MS_DEFAULT, LEASE_MS_DEFAULT, LEASE_MS_MAX } from './lease.js';
 
 /** A configuration file larger than this is refused before it is read. */
 export const CONFIG_FILE_BYTES_MAX = 1_048_576;
@@ -42,14 +43,10 @@ export const DRAIN_DEADLINE_MS_DEFAULT = 2_000;
 export const DRAIN_DEADLINE_MS_MAX = 300_000;
 export const OPERATION_DEADLINE_MS_DEFAULT = 10_000;
 export const OPERATION_DEADLINE_MS_MAX = 3_600_000;
-/** fencing.md, "Defaults, and why": the lease, its renewal, the partner's margin, the stop grace. */
-export const LEASE_MS_DEFAULT = 1_000;
+/** The shortest lease accepted; the defaults and the longest are the lease's own (lease.ts). */
 export const LEASE_MS_MIN = 100;
-export const LEASE_MS_MAX = 60_000;
-export const LEASE_MARGIN_MS_DEFAULT = 250;
+/** fencing.md, "Defaults, and why": calls admitted before a lapse may run this long. */
 export const STOP_GRACE_MS_DEFAULT = 200;
-/** ρ of fencing.md: the margin must cover stopGraceMs + 2ρ·leaseMs. */
-export const CLOCK_DRIFT_RATIO = 0.01;
 export const AUTO_GIVEBACK_DELAY_MS_DEFAULT = 30_000;
 export const AUTO_GIVEBACK_ATTEMPTS_DEFAULT = 3;
 export const AUTO_GIVEBACK_WINDOW_MS_DEFAULT = 3_600_000;
@@ -412,24 +409,24 @@ const TIMING_KEYS = [
 function parseTiming(section: Section | undefined): TimingConfig {
   const value = (key: string, max: number, fallback: number) => section?.optionalInteger(key, 1, max) ?? fallback;
   const key = (name: string) => (section === undefined ? `timing.${name}` : section.key(name));
+  const leaseMs = section?.optionalInteger('leaseMs', LEASE_MS_MIN, LEASE_MS_MAX) ?? LEASE_MS_DEFAULT;
   const timing = {
     heartbeatIntervalMs: value('heartbeatIntervalMs', HEARTBEAT_INTERVAL_MS_MAX, HEARTBEAT_INTERVAL_MS_DEFAULT),
     peerTimeoutMs: value('peerTimeoutMs', PEER_TIMEOUT_MS_MAX, PEER_TIMEOUT_MS_DEFAULT),
     drainDeadlineMs: value('drainDeadlineMs', DRAIN_DEADLINE_MS_MAX, DRAIN_DEADLINE_MS_DEFAULT),
     operationDeadlineMs: value('operationDeadlineMs', OPERATION_DEADLINE_MS_MAX, OPERATION_DEADLINE_MS_DEFAULT),
-    leaseMs: section?.optionalInteger('leaseMs', LEASE_MS_MIN, LEASE_MS_MAX) ?? LEASE_MS_DEFAULT,
-    leaseRenewMs: 0,
+    leaseMs,
+    // Two renewals may fail before the lease lapses.
+    leaseRenewMs: value('leaseRenewMs', LEASE_MS_MAX, Math.floor(leaseMs / 3)),
     leaseMarginMs: value('leaseMarginMs', LEASE_MS_MAX, LEASE_MARGIN_MS_DEFAULT),
     stopGraceMs: value('stopGraceMs', LEASE_MS_MAX, STOP_GRACE_MS_DEFAULT),
   };
-  // Two renewals may fail before the lease lapses.
-  timing.leaseRenewMs = value('leaseRenewMs', LEASE_MS_MAX, Math.floor(timing.leaseMs / 3));
   if (timing.leaseRenewMs >= timing.leaseMs) {
     throw new ConfigError(key('leaseRenewMs'), `${timing.leaseRenewMs} must be less than leaseMs (${timing.leaseMs})`);
   }
   // fencing.md, "The timing argument": the partner's wait must cover the calls still running
   // when the lease lapsed and both clocks drifting apart.
-  const marginLeast = timing.stopGraceMs + Math.ceil(2 * CLOCK_DRIFT_RATIO * timing.leaseMs);
+  const marginLeast = timing.stopGraceMs + Math.ceil(2 * LEASE_DRIFT_RATIO_DEFAULT * timing.leaseMs);
   if (timing.leaseMarginMs < marginLeast) {
     throw new ConfigError(key('leaseMarginMs'), `${timing.leaseMarginMs} is less than stopGraceMs + 2% of leaseMs (${marginLeast}); see docs/design/fencing.md`);
   }

@@ -9,7 +9,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventReport } from '../../src/admin/cluster-service.js';
-import { ClusterPair, filerIn, ProbeRun, type ClusterPairOptions, type ProbeFigures } from '../support/cluster-processes.js';
+import { ClusterPair, filerIn, type ClusterPairOptions } from '../support/cluster-processes.js';
+import { ProbeRun, type ProbeFigures } from '../support/probe-run.js';
 import { nfsbench } from '../support/nfsbench.js';
 
 const PROBE_RATE = 1000;

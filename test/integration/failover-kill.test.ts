@@ -12,7 +12,8 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterPair, filerIn, ProbeRun, type ClusterPairOptions } from '../support/cluster-processes.js';
+import { ClusterPair, filerIn, type ClusterPairOptions } from '../support/cluster-processes.js';
+import { ProbeRun } from '../support/probe-run.js';
 import { nfsbench } from '../support/nfsbench.js';
 
 /** Probe load: low enough that the probe does not slow the failover it measures on 2 cores. */

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import type { EventReport } from '../../src/admin/cluster-service.js';
-import { ClusterPair, filerIn, placement, ProbeRun } from '../support/cluster-processes.js';
+import { ClusterPair, filerIn, placement } from '../support/cluster-processes.js';
+import { ProbeRun } from '../support/probe-run.js';
 import { nfsbench } from '../support/nfsbench.js';
 
 const LOAD_MS = 60_000;

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterPair, filerIn, ProbeRun } from '../support/cluster-processes.js';
+import { ClusterPair, filerIn } from '../support/cluster-processes.js';
+import { ProbeRun } from '../support/probe-run.js';
 import { nfsbench } from '../support/nfsbench.js';
 
 /** Checks every 200 ms, 2 failures in a row: the fault is acted on within about a second. */

@@ -7,7 +7,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterPair, filerIn, ProbeRun } from '../support/cluster-processes.js';
+import { ClusterPair, filerIn } from '../support/cluster-processes.js';
+import { ProbeRun } from '../support/probe-run.js';
 import { nfsbench } from '../support/nfsbench.js';
 
 const PROBE_RATE = 1000;

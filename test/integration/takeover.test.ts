@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import * as nfs from '@jsonjoy.com/json-pack/lib/nfs/v3/messages.js';
 import { Nfsv3CreateHow, Nfsv3DirOpArgs } from '@jsonjoy.com/json-pack/lib/nfs/v3/structs.js';
 import { NFSPROC3, nfsstat3 } from '../../src/nfs3/constants.js';
-import { ClusterPair, filerIn, placement, ProbeRun, type CommandOutcome } from '../support/cluster-processes.js';
+import { ClusterPair, filerIn, placement, type CommandOutcome } from '../support/cluster-processes.js';
+import { ProbeRun } from '../support/probe-run.js';
 import { nfsbench } from '../support/nfsbench.js';
 import {
   decodeNfsReply,

@@ -15,7 +15,7 @@
 // probe found the partner's process gone. Either way the next epoch is claimed exclusively, so
 // the two nodes racing for it (or a restarting server) end with one owner.
 
-import { failoverDue, leaseRefusal, type FailoverDue } from './failover-rules.js';
+import { failoverDue, leaseRefusal, type FailoverDue, type FilerView } from './failover-rules.js';
 import { GivebackGuard, type AutoGivebackConfig } from './giveback-guard.js';
 import type {
   Action,
@@ -106,7 +106,7 @@ interface Filer {
    * The probe found the partner's process gone while it held `epoch` (cleared when the partner
    * is heard again); it says nothing of a later holder (a partner restarted at once).
    */
-  partnerGone: { readonly detail: string; readonly epoch: bigint | undefined } | undefined;
+  partnerGone: FilerView['partnerGone'];
   /** A fault reported by this node's runtime while serving it, and when help was last asked. */
   fault: { readonly reason: string; askedAtMs: number | undefined } | undefined;
   /** When this node's lease of the filer last lapsed: it gives way to its partner for a while. */

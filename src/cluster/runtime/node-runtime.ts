@@ -181,9 +181,8 @@ export class NodeRuntime {
   #pollLeases(): void {
     if (this.#stopped) return;
     const began = monotonicNowMs();
-    const served = new Set(this.#core.status().filers.filter((f) => f.servedBy === this.#node.name).map((f) => f.name));
     const reads = [...this.#hosts.values()]
-      .filter((host) => !served.has(host.config.name))
+      .filter((host) => !host.serving)
       .map(async (host) => {
         const lease = await host.observeLease();
         this.#input({ type: 'lease', nowMs: monotonicNowMs(), filer: host.config.name, lease });
@@ -294,23 +293,23 @@ export class NodeRuntime {
       case 'record':
         return this.#record(action.event);
       case 'inspect':
-        return this.#run(action.id, async () => ({ ok: true, mailbox: await this.#host(action.filer).inspect() }), action.type);
+        return this.#run(action, async () => ({ ok: true, mailbox: await this.#host(action.filer).inspect() }));
       case 'drain':
-        return this.#run(action.id, async () => ({ ok: true, drained: await this.#host(action.filer).drain(action.deadlineMs) }), action.type);
+        return this.#run(action, async () => ({ ok: true, drained: await this.#host(action.filer).drain(action.deadlineMs) }));
       case 'release':
-        return this.#run(action.id, async () => {
+        return this.#run(action, async () => {
           await this.#host(action.filer).release(action.epoch);
           return { ok: true };
-        }, action.type);
+        });
       case 'claim':
-        return this.#run(action.id, async () => ({ ok: true, claim: await this.#host(action.filer).claim(action.epoch) }), action.type);
+        return this.#run(action, async () => ({ ok: true, claim: await this.#host(action.filer).claim(action.epoch) }));
       case 'serve':
-        return this.#run(action.id, async () => {
+        return this.#run(action, async () => {
           await this.#host(action.filer).serve(action.epoch, action.handoffEpoch, action.state, this.#log);
           return { ok: true };
-        }, action.type);
+        });
       case 'probe':
-        return this.#run(action.id, async () => ({ ok: true, probe: await this.#probe(action.filer) }), action.type);
+        return this.#run(action, async () => ({ ok: true, probe: await this.#probe(action.filer) }));
     }
   }
 
@@ -334,7 +333,8 @@ export class NodeRuntime {
   }
 
   /** Runs an action's work and reports its completion to the core. */
-  #run(id: number, work: () => Promise<ActionResult>, type = 'action'): void {
+  #run(action: Extract<Action, { id: number }>, work: () => Promise<ActionResult>): void {
+    const { id, type } = action;
     this.#faults?.crashPoint(`before-${type}`);
     work().then(
       (result) => {

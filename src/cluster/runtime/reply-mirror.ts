@@ -7,6 +7,7 @@
 // may not have left; the figures are in docs/design/fencing.md.
 
 import { DuplicateRequestCache, type DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
+import { EPOCH_PATTERN } from './wire-messages.js';
 
 /** How long a cached reply may wait before its batch is sent. */
 export const MIRROR_FLUSH_MS = 10;
@@ -78,7 +79,7 @@ export class MirrorStore {
 export function mirrorBatchFromWire(body: unknown): { filer: string; epoch: bigint; entries: DrcEntrySnapshot[] } | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
   const { filer, epoch, entries } = body as Record<string, unknown>;
-  if (typeof filer !== 'string' || typeof epoch !== 'string' || !/^(0|[1-9]\d{0,19})$/.test(epoch)) return 'filer and epoch must be strings';
+  if (typeof filer !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return 'filer and epoch must be strings';
   if (!Array.isArray(entries) || entries.length > MIRROR_BATCH_MAX) return `entries must be a list of at most ${MIRROR_BATCH_MAX}`;
   const out: DrcEntrySnapshot[] = [];
   for (const entry of entries as unknown[]) {

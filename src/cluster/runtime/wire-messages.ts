@@ -6,7 +6,8 @@
 import type { OperationCause, PeerMessage, PhaseTimings } from '../core/types.js';
 import type { JsonValue } from '../interconnect/interconnect.js';
 
-const EPOCH_PATTERN = /^(0|[1-9]\d{0,19})$/;
+/** An epoch on the wire: a decimal string (JSON numbers lose precision past 2^53). */
+export const EPOCH_PATTERN = /^(0|[1-9]\d{0,19})$/;
 const KINDS = new Set(['takeover', 'giveback']);
 const CAUSES = new Set<string>(['operator', 'failure', 'force', 'fault', 'auto'] satisfies OperationCause[]);
 const PHASES = new Set(['detect', 'check', 'negotiate', 'drain', 'release', 'claim', 'serve', 'total']);
