@@ -69,19 +69,20 @@ test('config: a minimal valid configuration parses with every default filled in'
   assert.deepEqual(config.secret, Buffer.from(SECRET));
   assert.equal(config.secretFile, undefined);
   assert.equal(config.mailbox, '/srv/cluster/mailbox');
-  assert.deepEqual(config.nodes[0], { name: 'a', interconnect: { host: '127.0.0.1', port: 31001 }, admin: { host: '127.0.0.1', port: 31101 }, partner: 'b', mailbox: undefined });
+  assert.deepEqual(config.nodes[0], { name: 'a', interconnect: { host: '127.0.0.1', port: 31001 }, admin: { host: '127.0.0.1', port: 31101 }, partner: 'b', mailbox: undefined, interface: undefined });
   assert.deepEqual(config.timing, {
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
     peerTimeoutMs: PEER_TIMEOUT_MS_DEFAULT,
     drainDeadlineMs: DRAIN_DEADLINE_MS_DEFAULT,
     operationDeadlineMs: OPERATION_DEADLINE_MS_DEFAULT,
-    leaseMs: 1000, leaseRenewMs: 333, leaseMarginMs: 250, stopGraceMs: 200,
+    leaseMs: 1000, leaseRenewMs: 333, leaseMarginMs: 250, stopGraceMs: 200, addressCheckMs: 50,
   });
   assert.deepEqual(config.autoGiveback, { enabled: false, delayMs: 30_000, attemptsMax: 3, windowMs: 3_600_000 });
   assert.equal(config.health, undefined);
   const filer = config.filers[0]!;
   assert.equal(filer.port, FILER_PORT_DEFAULT);
   assert.deepEqual(filer.addresses, ['127.0.0.11']);
+  assert.deepEqual(filer.serviceAddresses, [{ address: '127.0.0.11', prefixLength: 32 }]);
   const volume = filer.volumes[0]!;
   assert.equal(volume.directory, '/srv/cluster/volumes/a');
   assert.equal('path' in volume, false, 'the export path defaults to /<volume name>, known when the volume opens');
@@ -99,12 +100,15 @@ test('config: every value given explicitly is taken as written', () => {
   const tree = minimal();
   tree.nodes[0].interconnect = '[::1]:31001';
   tree.nodes[1].admin = '[0:0:0:0:0:0:0:1]:31102';
-  tree.filers[0].addresses = ['127.0.0.11', '::1'];
+  tree.filers[0].addresses = ['198.18.0.11/24', '2001:2:0:0::11/64'];
+  tree.filers[1].addresses = ['198.18.0.12'];
+  tree.nodes[0].interface = 'eth0';
+  tree.nodes[1].interface = 'ens3.100';
   tree.filers[0].port = 2049;
   tree.filers[0].volumes[0] = { directory: '/data/a', export: '//projects/a/', clients: '10.0.0.0/8(rw,no_root_squash) *(ro)' };
   tree.timing = {
     heartbeatIntervalMs: 50, peerTimeoutMs: 150, drainDeadlineMs: 500, operationDeadlineMs: 501,
-    leaseMs: 2000, leaseRenewMs: 500, leaseMarginMs: 400, stopGraceMs: 300,
+    leaseMs: 2000, leaseRenewMs: 500, leaseMarginMs: 400, stopGraceMs: 300, addressCheckMs: 20,
   };
   tree.autoGiveback = { enabled: true, delayMs: 5000, attemptsMax: 2, windowMs: 60_000 };
   tree.health = { command: 'test -d /srv', intervalMs: 1000, timeoutMs: 500, failures: 2 };
@@ -114,7 +118,10 @@ test('config: every value given explicitly is taken as written', () => {
   const config = parse(tree);
   assert.deepEqual(config.nodes[0]!.interconnect, { host: '::1', port: 31001 });
   assert.deepEqual(config.nodes[1]!.admin, { host: '::1', port: 31102 });
-  assert.deepEqual(config.filers[0]!.addresses, ['127.0.0.11', '::1']);
+  assert.deepEqual(config.filers[0]!.addresses, ['198.18.0.11', '2001:2::11']);
+  assert.deepEqual(config.filers[0]!.serviceAddresses, [{ address: '198.18.0.11', prefixLength: 24 }, { address: '2001:2::11', prefixLength: 64 }]);
+  assert.deepEqual(config.filers[1]!.serviceAddresses, [{ address: '198.18.0.12', prefixLength: 32 }]);
+  assert.deepEqual(config.nodes.map((node) => node.interface), ['eth0', 'ens3.100']);
   assert.equal(config.filers[0]!.port, 2049);
   const volume = config.filers[0]!.volumes[0]!;
   assert.equal(volume.directory, '/data/a');
@@ -122,7 +129,7 @@ test('config: every value given explicitly is taken as written', () => {
   assert.deepEqual(volume.rules.map((rule) => [rule.spec, rule.access, rule.squash]), [['10.0.0.0/8(rw,no_root_squash)', 'rw', 'none'], ['*(ro)', 'ro', 'root']]);
   assert.deepEqual(config.timing, {
     heartbeatIntervalMs: 50, peerTimeoutMs: 150, drainDeadlineMs: 500, operationDeadlineMs: 501,
-    leaseMs: 2000, leaseRenewMs: 500, leaseMarginMs: 400, stopGraceMs: 300,
+    leaseMs: 2000, leaseRenewMs: 500, leaseMarginMs: 400, stopGraceMs: 300, addressCheckMs: 20,
   });
   assert.deepEqual(config.autoGiveback, { enabled: true, delayMs: 5000, attemptsMax: 2, windowMs: 60_000 });
   assert.deepEqual(config.health, { command: 'test -d /srv', intervalMs: 1000, timeoutMs: 500, failures: 2 });
@@ -135,7 +142,10 @@ test('config: the linux address backend accepts addresses outside loopback', () 
   // Goal: the loopback restriction belongs to the loopback backend only.
   const tree = minimal();
   tree.addressBackend = 'linux';
+  tree.nodes[0].interface = 'eth0';
+  tree.nodes[1].interface = 'eth0';
   tree.filers[0].addresses = ['192.0.2.10', '2001:db8::10'];
+  tree.filers[1].addresses = ['192.0.2.11/24'];
   assert.deepEqual(parse(tree).filers[0]!.addresses, ['192.0.2.10', '2001:db8::10']);
 });
 
@@ -228,6 +238,15 @@ const REFUSALS: readonly { readonly why: string; readonly change: (tree: Tree) =
   { why: 'the peer timeout is under three heartbeats', change: (t) => { t.timing = { heartbeatIntervalMs: 100, peerTimeoutMs: 250 }; }, key: 'timing.peerTimeoutMs', problem: /250 is less than 3 heartbeat intervals \(300 ms\)/ },
   { why: 'the default peer timeout is under three heartbeats', change: (t) => { t.timing = { heartbeatIntervalMs: 400 }; }, key: 'timing.peerTimeoutMs', problem: /1000 is less than 3 heartbeat intervals/ },
   { why: 'the operation deadline is within the drain', change: (t) => { t.timing = { drainDeadlineMs: 10_000 }; }, key: 'timing.operationDeadlineMs', problem: /10000 must be greater than drainDeadlineMs \(10000\)/ },
+  { why: 'an address has an empty prefix', change: (t) => { t.filers[0].addresses = ['127.0.0.11/']; }, key: 'filers[0].addresses[0]', problem: /"" is not a prefix length from 1 to 32/ },
+  { why: 'an IPv4 prefix is longer than 32', change: (t) => { t.filers[0].addresses = ['127.0.0.11/33']; }, key: 'filers[0].addresses[0]', problem: /"33" is not a prefix length from 1 to 32/ },
+  { why: 'an IPv6 prefix is not a number', change: (t) => { t.filers[0].addresses = ['::1/sixty']; }, key: 'filers[0].addresses[0]', problem: /"sixty" is not a prefix length from 1 to 128/ },
+  { why: 'the linux backend has no interface for a node', change: (t) => { t.addressBackend = 'linux'; t.nodes[0].interface = 'eth0'; t.filers[0].addresses = ['198.18.0.11/24']; t.filers[1].addresses = ['198.18.0.12/24']; }, key: 'nodes[1].interface', problem: /missing: addressBackend "linux" adds/ },
+  { why: 'the linux backend meets a loopback address', change: (t) => { t.addressBackend = 'linux'; t.nodes[0].interface = 'eth0'; t.nodes[1].interface = 'eth0'; }, key: 'filers[0].addresses[0]', problem: /127\.0\.0\.11 is a loopback address, which cannot move between hosts/ },
+  { why: 'an interface name is too long', change: (t) => { t.addressBackend = 'linux'; t.nodes[0].interface = 'a-very-long-interface'; }, key: 'nodes[0].interface', problem: /is not a Linux interface name/ },
+  { why: 'an interface name has a slash', change: (t) => { t.addressBackend = 'linux'; t.nodes[0].interface = '../eth0'; }, key: 'nodes[0].interface', problem: /is not a Linux interface name/ },
+  { why: 'the loopback backend is given an interface', change: (t) => { t.nodes[0].interface = 'eth0'; }, key: 'nodes[0].interface', problem: /only addressBackend "linux" uses an interface/ },
+  { why: 'the address check is shorter than 10 ms', change: (t) => { t.timing = { addressCheckMs: 5 }; }, key: 'timing.addressCheckMs', problem: /5 is out of range \(10 to 10000\)/ },
   { why: 'the address backend is unknown', change: (t) => { t.addressBackend = 'bsd'; }, key: 'addressBackend', problem: /"bsd" is not one of loopback, linux/ },
   { why: 'the log level is unknown', change: (t) => { t.log = { level: 'loud' }; }, key: 'log.level', problem: /"loud" is not one of fatal, error, warn, info, debug, trace, silent/ },
   { why: 'a log key is misspelled', change: (t) => { t.log = { levle: 'info' }; }, key: 'log.levle', problem: /unknown key/ },

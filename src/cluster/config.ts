@@ -53,6 +53,11 @@ export const AUTO_GIVEBACK_WINDOW_MS_DEFAULT = 3_600_000;
 export const HEALTH_INTERVAL_MS_DEFAULT = 5_000;
 export const HEALTH_TIMEOUT_MS_DEFAULT = 5_000;
 export const HEALTH_FAILURES_DEFAULT = 3;
+export const ADDRESS_CHECK_MS_DEFAULT = 50;
+export const ADDRESS_CHECK_MS_MIN = 10;
+export const ADDRESS_CHECK_MS_MAX = 10_000;
+/** A Linux interface name: at most 15 bytes (IFNAMSIZ less its NUL), no "/", ":" or blanks. */
+export const INTERFACE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 export const ADDRESS_BACKENDS = ['loopback', 'linux'] as const;
 export const ADDRESS_BACKEND_DEFAULT: AddressBackendName = 'loopback';
 export const LOG_LEVEL_DEFAULT: LogLevel = 'info';
@@ -76,6 +81,14 @@ export interface NodeConfig {
   readonly partner: string;
   /** Where this node reaches the shared mailbox, when its mount point differs from cluster.mailbox. */
   readonly mailbox: string | undefined;
+  /** The network interface that carries the filers' addresses on this node (`linux` backend). */
+  readonly interface: string | undefined;
+}
+
+/** A filer address with the prefix length it gets on an interface (`linux` backend). */
+export interface ServiceAddress {
+  readonly address: string;
+  readonly prefixLength: number;
 }
 
 /** One volume of a filer; assignable to the server's ExportConfig. */
@@ -104,6 +117,8 @@ export interface FilerConfig {
   readonly home: string;
   /** Service addresses (IPv6 in canonical form); they move with the filer. */
   readonly addresses: readonly string[];
+  /** The same addresses with their prefix lengths (written `198.18.0.11/24`; /32 or /128 if not). */
+  readonly serviceAddresses: readonly ServiceAddress[];
   /** The portmapper, MOUNT and NFS port on each address. */
   readonly port: number;
   readonly volumes: readonly VolumeConfig[];
@@ -124,6 +139,8 @@ export interface TimingConfig {
   readonly leaseMarginMs: number;
   /** How long calls admitted before a lease lapsed may run before the node exits (self-fence). */
   readonly stopGraceMs: number;
+  /** How long the `linux` backend waits for another host to answer for an address before adding it. */
+  readonly addressCheckMs: number;
 }
 
 /** Automatic giveback (off unless `autoGiveback.enabled`), with its ping-pong guard. */
@@ -213,7 +230,7 @@ export function parseConfig(text: string, baseDirectory: string): ClusterConfig 
   const cluster = parseCluster(root.section('cluster', ['name', 'secret', 'secretFile', 'mailbox']), base, warnings);
   const addressBackend = root.optionalChoice('addressBackend', ADDRESS_BACKENDS) ?? ADDRESS_BACKEND_DEFAULT;
   const listeners = new Listeners();
-  const nodes = parseNodes(root, listeners, base);
+  const nodes = parseNodes(root, listeners, base, addressBackend);
   const filers = parseFilers(root, base, nodes, addressBackend, listeners, cluster.mailbox);
   const timing = parseTiming(root.optionalSection('timing', TIMING_KEYS));
   const autoGiveback = parseAutoGiveback(root.optionalSection('autoGiveback', ['enabled', 'delayMs', 'attemptsMax', 'windowMs']));
@@ -301,9 +318,9 @@ function checkSecret(secret: Buffer, key: string): Buffer {
 
 // ---- nodes ---------------------------------------------------------------------------------
 
-function parseNodes(root: Section, listeners: Listeners, base: string): readonly NodeConfig[] {
+function parseNodes(root: Section, listeners: Listeners, base: string, backend: AddressBackendName): readonly NodeConfig[] {
   const sections = root.list('nodes', NODES_MIN, NODES_MAX).map((item, index) =>
-    Section.of(item, `${root.key('nodes')}[${index}]`, ['name', 'interconnect', 'admin', 'partner', 'mailbox']),
+    Section.of(item, `${root.key('nodes')}[${index}]`, ['name', 'interconnect', 'admin', 'partner', 'mailbox', 'interface']),
   );
   const nodes = sections.map((section) => {
     const name = section.name('name');
@@ -312,7 +329,7 @@ function parseNodes(root: Section, listeners: Listeners, base: string): readonly
     const admin = section.endpoint('admin');
     listeners.claim(admin, section.key('admin'));
     const mailbox = section.optionalString('mailbox') === undefined ? undefined : section.filePath('mailbox', base);
-    return Object.freeze({ name, interconnect, admin, partner: section.string('partner'), mailbox });
+    return Object.freeze({ name, interconnect, admin, partner: section.string('partner'), mailbox, interface: parseInterface(section, backend) });
   });
   checkUnique(nodes.map((node, index) => [node.name, sections[index]!.key('name')]), 'node name');
   const byName = new Map(nodes.map((node) => [node.name, node]));
@@ -326,6 +343,18 @@ function parseNodes(root: Section, listeners: Listeners, base: string): readonly
     }
   });
   return Object.freeze(nodes);
+}
+
+/** The node's `interface`: required by the `linux` backend, meaningless to `loopback`. */
+function parseInterface(section: Section, backend: AddressBackendName): string | undefined {
+  const name = section.optionalString('interface');
+  const key = section.key('interface');
+  if (backend === 'linux' && name === undefined) throw new ConfigError(key, 'missing: addressBackend "linux" adds the filers\' addresses to this interface');
+  if (backend === 'loopback' && name !== undefined) throw new ConfigError(key, 'only addressBackend "linux" uses an interface; "loopback" serves on 127.0.0.0/8 as it is');
+  if (name !== undefined && (!INTERFACE_NAME_PATTERN.test(name) || name === '.' || name === '..')) {
+    throw new ConfigError(key, `${JSON.stringify(name)} is not a Linux interface name (at most 15 letters, digits, "_", "." or "-")`);
+  }
+  return name;
 }
 
 // ---- filers --------------------------------------------------------------------------------
@@ -347,21 +376,25 @@ function parseFilers(
     const home = section.string('home');
     if (!nodes.some((node) => node.name === home)) throw new ConfigError(section.key('home'), `no node named ${JSON.stringify(home)}`);
     const port = section.optionalInteger('port', 1, PORT_MAX) ?? FILER_PORT_DEFAULT;
-    const addresses = section.list('addresses', 1, ADDRESSES_PER_FILER_MAX).map((value, index) => {
+    const serviceAddresses = section.list('addresses', 1, ADDRESSES_PER_FILER_MAX).map((value, index) => {
       const key = `${section.key('addresses')}[${index}]`;
-      const address = parseAddress(value, key);
-      if (backend === 'loopback' && !isLoopback(address)) {
-        throw new ConfigError(key, `${address} is not a loopback address (127.0.0.0/8 or ::1), which addressBackend "loopback" requires`);
+      const service = parseServiceAddress(value, key);
+      if (backend === 'loopback' && !isLoopback(service.address)) {
+        throw new ConfigError(key, `${service.address} is not a loopback address (127.0.0.0/8 or ::1), which addressBackend "loopback" requires`);
       }
-      listeners.claim({ host: address, port }, key);
-      return address;
+      if (backend === 'linux' && isLoopback(service.address)) {
+        throw new ConfigError(key, `${service.address} is a loopback address, which cannot move between hosts; addressBackend "linux" needs a LAN address`);
+      }
+      listeners.claim({ host: service.address, port }, key);
+      return Object.freeze(service);
     });
+    const addresses = serviceAddresses.map((service) => service.address);
     const volumes = section.list('volumes', 1, VOLUMES_PER_FILER_MAX).map((item, index) =>
       parseVolume(Section.of(item, `${section.key('volumes')}[${index}]`, ['directory', 'export', 'clients']), base, directories),
     );
     const exportKeys = volumes.flatMap((volume, index) => (volume.path === undefined ? [] : [[volume.path, `${section.key('volumes')}[${index}].export`] as const]));
     checkUnique(exportKeys, 'export path');
-    return Object.freeze({ name, home, addresses: Object.freeze(addresses), port, volumes: Object.freeze(volumes) });
+    return Object.freeze({ name, home, addresses: Object.freeze(addresses), serviceAddresses: Object.freeze(serviceAddresses), port, volumes: Object.freeze(volumes) });
   });
   checkUnique(filers.map((filer, index) => [filer.name, sections[index]!.key('name')]), 'filer name');
   return Object.freeze(filers);
@@ -404,6 +437,7 @@ const TIMING_KEYS = [
   'leaseRenewMs',
   'leaseMarginMs',
   'stopGraceMs',
+  'addressCheckMs',
 ] as const;
 
 function parseTiming(section: Section | undefined): TimingConfig {
@@ -420,6 +454,7 @@ function parseTiming(section: Section | undefined): TimingConfig {
     leaseRenewMs: value('leaseRenewMs', LEASE_MS_MAX, Math.floor(leaseMs / 3)),
     leaseMarginMs: value('leaseMarginMs', LEASE_MS_MAX, LEASE_MARGIN_MS_DEFAULT),
     stopGraceMs: value('stopGraceMs', LEASE_MS_MAX, STOP_GRACE_MS_DEFAULT),
+    addressCheckMs: section?.optionalInteger('addressCheckMs', ADDRESS_CHECK_MS_MIN, ADDRESS_CHECK_MS_MAX) ?? ADDRESS_CHECK_MS_DEFAULT,
   };
   if (timing.leaseRenewMs >= timing.leaseMs) {
     throw new ConfigError(key('leaseRenewMs'), `${timing.leaseRenewMs} must be less than leaseMs (${timing.leaseMs})`);
@@ -477,6 +512,19 @@ function parseAddress(value: unknown, key: string): string {
   if (address === undefined) throw new ConfigError(key, `${JSON.stringify(value)} is not an IPv4 or IPv6 address`);
   if (address === '0.0.0.0' || address === '::') throw new ConfigError(key, `${value} is the unspecified address; name a specific one`);
   return address;
+}
+
+/** `address` or `address/prefix`; without a prefix, the address alone (/32, /128). */
+function parseServiceAddress(value: unknown, key: string): ServiceAddress {
+  if (typeof value !== 'string') throw new ConfigError(key, `expected an IP address, found ${describe(value)}`);
+  const slash = value.indexOf('/');
+  const address = parseAddress(slash < 0 ? value : value.slice(0, slash), key);
+  const bits = net.isIPv4(address) ? 32 : 128;
+  if (slash < 0) return { address, prefixLength: bits };
+  const prefix = value.slice(slash + 1);
+  const prefixLength = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  if (!(prefixLength >= 1 && prefixLength <= bits)) throw new ConfigError(key, `${JSON.stringify(prefix)} is not a prefix length from 1 to ${bits}`);
+  return { address, prefixLength };
 }
 
 function isLoopback(address: string): boolean {
