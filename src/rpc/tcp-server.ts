@@ -176,6 +176,21 @@ class Connection {
   reset(): void {
     this.#socket.resetAndDestroy();
   }
+
+  /** The client's and this server's ends of the connection, while it is open. */
+  get endpoints(): TcpConnectionEndpoints | undefined {
+    const { remoteAddress, remotePort, localAddress, localPort } = this.#socket;
+    if (remoteAddress === undefined || remotePort === undefined || localAddress === undefined || localPort === undefined) return undefined;
+    return { client: remoteAddress, clientPort: remotePort, server: localAddress, serverPort: localPort };
+  }
+}
+
+/** Both ends of a client's TCP connection (the partner resets stale ones after a takeover). */
+export interface TcpConnectionEndpoints {
+  readonly client: string;
+  readonly clientPort: number;
+  readonly server: string;
+  readonly serverPort: number;
 }
 
 export interface RpcTcpServerOptions {
@@ -218,6 +233,11 @@ export class RpcTcpServer {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** The open connections' endpoints. */
+  connectionEndpoints(): TcpConnectionEndpoints[] {
+    return [...this.#connections].flatMap((connection) => connection.endpoints ?? []);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { Logger } from '../platform/logger.js';
 import { Dispatcher } from '../rpc/dispatcher.js';
 import { DuplicateRequestCache, type DrcEntrySnapshot } from '../rpc/duplicate-request-cache.js';
 import { StorageFaults } from './storage-faults.js';
-import { RpcTcpServer } from '../rpc/tcp-server.js';
+import { RpcTcpServer, type TcpConnectionEndpoints } from '../rpc/tcp-server.js';
 import { IPPROTO_TCP, PMAP_PROGRAM, PMAP_VERSION, portmapProgram, type Mapping } from '../portmap/program.js';
 import { MOUNT_PROGRAM, MOUNT_V3, mountProgram } from '../mount/program.js';
 import { MountList } from '../mount/mount-list.js';
@@ -160,6 +160,11 @@ export class FileServer {
   /** Every gate stops admitting calls, at once (the self-fence: docs/design/fencing.md, "Stopping"). */
   stopAdmitting(): void {
     for (const e of this.#exports) e.gate.stop();
+  }
+
+  /** The clients' open connections, on every address. */
+  connections(): TcpConnectionEndpoints[] {
+    return this.#listeners.flatMap((listener) => listener.connectionEndpoints());
   }
 
   /** Calls admitted and not yet answered, over every export. */

@@ -40,9 +40,11 @@ export class ProbeRun {
   #second = 0;
   #waiters: { second: number; resolve(): void }[] = [];
 
-  constructor(binary: string, url: string, options: { rate?: number; maxSecs?: number; extra?: readonly string[] } = {}) {
+  /** `options.within`: a command prefix that runs the probe elsewhere, as `ip netns exec NS` (which execs it). */
+  constructor(binary: string, url: string, options: { rate?: number; maxSecs?: number; extra?: readonly string[]; within?: readonly string[] } = {}) {
     const args = ['probe', '-t', String(options.maxSecs ?? 120), '-r', String(options.rate ?? 1000), '-M', '4m', ...(options.extra ?? []), url];
-    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...prefix] = [...(options.within ?? []), binary];
+    this.child = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
     this.child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk.toString()));
     this.#exit = new Promise((resolve, reject) => {

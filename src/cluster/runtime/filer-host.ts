@@ -19,6 +19,8 @@ import { LeaseThread } from './lease-thread.js';
 import { monotonicClock, monotonicNowMs } from './monotonic-clock.js';
 import { MirrorSender, MirrorStore } from './reply-mirror.js';
 import type { DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
+import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
+import type { AddressBackend } from '../address/address-backend.js';
 
 
 export interface FilerHostOptions {
@@ -27,6 +29,8 @@ export interface FilerHostOptions {
   /** The mailbox directory as this node reaches it. */
   readonly mailboxDirectory: string;
   readonly timing: TimingConfig;
+  /** Makes the filer's addresses this host's before it listens on them, and gives them up after. */
+  readonly addresses: AddressBackend;
   readonly log: Logger;
   /** This node's lease of the filer lapsed and it stopped serving (already done when called). */
   readonly onLeaseLost: (filer: string, epoch: bigint, reason: string) => void;
@@ -50,6 +54,8 @@ export class FilerHost {
   #spare: LeaseThread | undefined;
   /** The partner's cached replies while it serves the filer. */
   readonly #mirrored = new MirrorStore();
+  /** The partner's client connections while it serves the filer, as it last reported them. */
+  #partnerConnections: { epoch: bigint; connections: readonly TcpConnectionEndpoints[] } | undefined;
   #epoch: bigint | undefined;
   /** Set by stop(): a serve still under way gives up instead of serving after the node stopped. */
   #closing = false;
@@ -93,6 +99,11 @@ export class FilerHost {
     return this.#server !== undefined;
   }
 
+  /** The epoch this node serves the filer at; undefined while it does not serve it. */
+  get epoch(): bigint | undefined {
+    return this.#server === undefined ? undefined : this.#epoch;
+  }
+
   /** The claims and the state record, as the core reads them. */
   async inspect(): Promise<MailboxView> {
     const [claim, record] = await Promise.all([this.#mailbox.currentEpoch(), this.#mailbox.readState()]);
@@ -119,6 +130,7 @@ export class FilerHost {
     this.#lease = undefined;
     this.#endMirror();
     await server.stop({ reset: true });
+    await this.#options.addresses.release(this.config.serviceAddresses);
     // Nothing is served here any more: say so in the lease, so nobody waits it out.
     this.#prepareSpare();
     await lease?.release();
@@ -161,11 +173,14 @@ export class FilerHost {
       throw error;
     }
     let server: FileServer | undefined;
+    let acquired = false;
     const sender = new MirrorSender((entries) => this.#options.mirror(this.config.name, epoch, entries));
     try {
       // Checked with the lease valid: a claim above ours made after this waited out our lease.
       if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
       const handoff = await this.#handoffFor(epoch, handoffEpoch);
+      acquired = true;
+      await this.#acquireAddresses(epoch, handoffEpoch);
       server = await FileServer.start({
         exports: this.config.volumes,
         hosts: this.config.addresses,
@@ -176,6 +191,7 @@ export class FilerHost {
         onStorageFault: (reason) => this.#options.onFault(this.config.name, reason),
         ...(handoff === undefined ? {} : { handoff }),
       });
+      this.#options.addresses.announce(this.config.serviceAddresses);
       await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
       // Nothing runs between these checks and taking the server on below: a lapse before them is
       // caught here, a lapse after them reaches #fence.
@@ -185,6 +201,7 @@ export class FilerHost {
       // Not served here after all: release the lease so the partner need not wait it out.
       sender.stop();
       await server?.stop({ reset: true }).catch(() => undefined);
+      if (acquired) await this.#releaseAddresses('after a failed serve');
       await lease.release().catch((reason: unknown) => this.#log.warn({ err: String(reason) }, 'lease not released after a failed serve'));
       this.#prepareSpare();
       throw error;
@@ -194,7 +211,38 @@ export class FilerHost {
     this.#epoch = epoch;
     this.#mirrorSender = sender;
     this.#mirrored.clear();
+    this.#partnerConnections = undefined;
     this.#log.info({ epoch: String(epoch), state, validUntilMs: lease.validUntilMs }, 'filer served');
+  }
+
+  /**
+   * The addresses become this host's. After a failure takeover (no hand-off), the clients still
+   * connected to the failed server are made to reconnect at once.
+   */
+  async #acquireAddresses(epoch: bigint, handoffEpoch: bigint | undefined): Promise<void> {
+    const backend = this.#options.addresses;
+    await backend.acquire(this.config.serviceAddresses);
+    const stale = this.#partnerConnections;
+    if (handoffEpoch === undefined && stale !== undefined && stale.epoch < epoch) {
+      await backend.resetStale(this.config.serviceAddresses, stale.connections);
+    }
+  }
+
+  /** Gives the addresses up; a failure is logged (the caller has nothing better to do with it). */
+  async #releaseAddresses(when: string): Promise<void> {
+    await this.#options.addresses.release(this.config.serviceAddresses).catch((error: unknown) =>
+      this.#log.error({ err: String(error) }, `addresses not released ${when}`),
+    );
+  }
+
+  /** The clients' connections while this node serves the filer (the partner keeps them). */
+  connections(): TcpConnectionEndpoints[] | undefined {
+    return this.#server?.connections();
+  }
+
+  /** The partner's client connections to the filer at `epoch`, kept while it serves it. */
+  acceptConnections(epoch: bigint, connections: readonly TcpConnectionEndpoints[]): void {
+    if (this.#server === undefined) this.#partnerConnections = { epoch, connections };
   }
 
   /**
@@ -216,6 +264,7 @@ export class FilerHost {
     await server.drain(this.#options.timing.drainDeadlineMs);
     const handoff = server.handoff();
     await server.stop({ reset: true }).catch((error: unknown) => this.#log.warn({ err: String(error) }, 'volumes not closed cleanly'));
+    await this.#releaseAddresses('at stop');
     try {
       await this.#mailbox.writeHandoff(epoch, handoff);
       await lease.release();
@@ -293,7 +342,8 @@ export class FilerHost {
     server
       .stop({ reset: true })
       .catch((error: unknown) => this.#log.warn({ err: String(error) }, 'fenced volumes closed with an error'))
-      .finally(() => clearTimeout(exit));
+      .finally(() => clearTimeout(exit))
+      .then(() => this.#releaseAddresses('after the lease lapsed'));
     this.#options.onLeaseLost(this.config.name, epoch, reason);
   }
 

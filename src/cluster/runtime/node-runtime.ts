@@ -15,6 +15,8 @@ import type { ClusterConfig, NodeConfig } from '../config.js';
 import { NodeCore } from '../core/node-core.js';
 import type { Action, ActionResult, ClusterEvent, CommandResult, Input, OperationKind } from '../core/types.js';
 import { Interconnect, type JsonValue } from '../interconnect/interconnect.js';
+import { addressBackendFor, type AddressBackend } from '../address/address-backend.js';
+import { connectionsFromWire, connectionsToWire } from './connection-report.js';
 import { faultsFromEnvironment, type Faults } from './fault-injection.js';
 import { FilerHost } from './filer-host.js';
 import { HealthCheck } from './health-check.js';
@@ -42,6 +44,8 @@ export const LEASE_POLL_MS = 100;
 /** How long the gone probe keeps asking, and how often (fencing.md, "A process that is gone"). */
 export const PROBE_PERSIST_MS = 500;
 export const PROBE_RETRY_MS = 25;
+/** How often the client connections of each served filer are reported to the partner, when they changed. */
+export const CONNECTIONS_REPORT_MS = 250;
 
 type Report = { ok: true; event: EventJson } | { ok: false; reason: string };
 
@@ -57,13 +61,18 @@ export class NodeRuntime {
   readonly #events: EventJson[] = [];
   readonly #health: HealthCheck | undefined;
   readonly #faults: Faults | undefined;
+  readonly #addresses: AddressBackend;
+  /** What was last reported of each served filer's connections. */
+  readonly #reportedConnections = new Map<string, string>();
+  #connectionReports: NodeJS.Timeout | undefined;
   #nextCommand = 1;
   #ticker: NodeJS.Timeout | undefined;
   #leasePoll: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  private constructor(config: ClusterConfig, node: NodeConfig, log: Logger, hosts: FilerHost[]) {
+  private constructor(config: ClusterConfig, node: NodeConfig, log: Logger, hosts: FilerHost[], addresses: AddressBackend) {
     this.#config = config;
+    this.#addresses = addresses;
     this.#node = node;
     this.#partner = config.partnerOf(node.name);
     this.#log = log;
@@ -106,6 +115,8 @@ export class NodeRuntime {
     const pair = new Set([node.name, config.partnerOf(node.name).name]);
     const nodeLog = log.child({ node: node.name });
     let runtime: NodeRuntime | undefined;
+    const addresses = addressBackendFor(config, node.name, nodeLog);
+    await addresses.start();
     const hosts = await Promise.all(
       config.filers
         .filter((filer) => pair.has(filer.home))
@@ -115,6 +126,7 @@ export class NodeRuntime {
             node: node.name,
             mailboxDirectory: node.mailbox ?? config.mailbox,
             timing: config.timing,
+            addresses,
             log: nodeLog,
             onLeaseLost: (name, epoch, reason) => runtime?.leaseLost(name, epoch, reason),
             mirror: (name, epoch, entries) => runtime?.mirror(name, epoch, entries),
@@ -122,7 +134,7 @@ export class NodeRuntime {
           }),
         ),
     );
-    runtime = new NodeRuntime(config, node, nodeLog, hosts);
+    runtime = new NodeRuntime(config, node, nodeLog, hosts, addresses);
     await runtime.#start();
     return runtime;
   }
@@ -135,6 +147,7 @@ export class NodeRuntime {
     this.#apply(this.#core.start(monotonicNowMs()));
     this.#ticker = setInterval(() => this.#input({ type: 'tick', nowMs: monotonicNowMs() }), TICK_MS);
     this.#pollLeases();
+    this.#connectionReports = setInterval(() => this.#reportConnections(), CONNECTIONS_REPORT_MS);
     this.#health?.start();
   }
 
@@ -147,6 +160,7 @@ export class NodeRuntime {
     this.#stopped = true;
     clearInterval(this.#ticker);
     clearTimeout(this.#leasePoll);
+    clearInterval(this.#connectionReports);
     this.#health?.stop();
     this.#faults?.stop();
     for (const resolve of this.#commands.values()) resolve({ ok: false, reason: `node ${this.#node.name} is stopping` });
@@ -154,6 +168,7 @@ export class NodeRuntime {
     // Release first, interconnect last: while it is up, the partner's probe cannot find this
     // process gone and claim before the hand-off is written.
     await Promise.all([...this.#hosts.values()].map((host) => host.stop()));
+    await this.#addresses.stop();
     await this.#interconnect.stop();
     this.#log.info('node stopped');
   }
@@ -165,6 +180,30 @@ export class NodeRuntime {
     this.#interconnect.request('mirror', body, MESSAGE_TIMEOUT_MS).catch((error: unknown) => {
       this.#log.debug({ filer, err: messageOf(error) }, 'mirrored replies not delivered');
     });
+  }
+
+  /**
+   * Tells the partner the client connections of each filer served here, when they changed, so
+   * that after a failure takeover it can make those clients reconnect at once (connection-tickle.ts).
+   */
+  #reportConnections(): void {
+    if (!this.#interconnect.isUp) return this.#reportedConnections.clear();
+    for (const host of this.#hosts.values()) {
+      const connections = host.connections();
+      const epoch = host.epoch;
+      if (connections === undefined || epoch === undefined) {
+        this.#reportedConnections.delete(host.config.name);
+        continue;
+      }
+      const body = connectionsToWire(host.config.name, epoch, connections);
+      const key = JSON.stringify(body);
+      if (this.#reportedConnections.get(host.config.name) === key) continue;
+      this.#reportedConnections.set(host.config.name, key);
+      this.#interconnect.request('connections', body, MESSAGE_TIMEOUT_MS).catch((error: unknown) => {
+        this.#reportedConnections.delete(host.config.name);
+        this.#log.debug({ filer: host.config.name, err: messageOf(error) }, 'client connections not reported');
+      });
+    }
   }
 
   /** A fault of a filer served here that this node cannot recover from (negotiated takeover). */
@@ -257,6 +296,12 @@ export class NodeRuntime {
       this.#hosts.get(batch.filer)?.acceptMirror(batch.epoch, batch.entries);
       return null;
     }
+    if (type === 'connections') {
+      const report = connectionsFromWire(body);
+      if (typeof report === 'string') throw new Error(`malformed connection report: ${report}`);
+      this.#hosts.get(report.filer)?.acceptConnections(report.epoch, report.connections);
+      return null;
+    }
     if (type === 'command' && typeof body === 'object' && body !== null && !Array.isArray(body)) {
       const { kind, filer, force } = body as { readonly [key: string]: JsonValue };
       if ((kind === 'takeover' || kind === 'giveback') && typeof filer === 'string') {
@@ -319,7 +364,10 @@ export class NodeRuntime {
    */
   async #probe(filer: string): Promise<{ gone: boolean; detail: string }> {
     const host = this.#host(filer);
-    const endpoints = [this.#partner.interconnect, ...host.config.addresses.map((address) => ({ host: address, port: host.config.port }))];
+    // The partner's own endpoints; with the loopback backend, the filer's addresses too (with the
+    // linux backend they leave the partner's host as soon as its process is gone).
+    const filerEndpoints = this.#config.addressBackend === 'loopback' ? host.config.addresses.map((address) => ({ host: address, port: host.config.port })) : [];
+    const endpoints = [this.#partner.interconnect, this.#partner.admin, ...filerEndpoints];
     // A process being killed may still complete a handshake on a listener for a moment after its
     // connections closed: ask again for a short while before calling it a stall.
     const until = monotonicNowMs() + PROBE_PERSIST_MS;

@@ -1,0 +1,233 @@
+// The `linux` address backend: a filer's addresses are added to and removed from a network
+// interface of the node with iproute2, and announced to the LAN, so that they move between
+// hosts with the filer (the seed's partner "activates network interfaces and network addresses
+// that replicate the first server's network addresses"). Layer: cluster/address.
+//
+// Acquire: read what the interface holds; check that no other host answers for each address
+// (IPv4: ARP duplicate address detection with iputils arping -D; IPv6: a neighbour solicitation
+// with ndisc6), waiting up to ANSWERED_WAIT_MS for an answer to stop, since a partner that died
+// has its guard remove its addresses a moment later; then `ip addr add` (IPv6 with nodad: the
+// check is done, and a tentative address could not be listened on). All or nothing: a failure
+// midway removes what this call added. Announce: gratuitous ARP (arping -U), repeated as VRRP
+// implementations do; for IPv6 the kernel sends an unsolicited neighbour advertisement when the
+// address is added, which start() turns on (ndisc_notify). Release: `ip addr del`.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { Logger } from '../../platform/logger.js';
+import type { ServiceAddress } from '../config.js';
+import { AddressError, type AddressBackend } from './address-backend.js';
+import { AddressGuard, type GuardedAddress } from './address-guard.js';
+import { firstLine, runCommand, type CommandRunner } from './command-runner.js';
+import { tickleConnections } from './connection-tickle.js';
+import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
+
+/** How long an address may go on being answered for before acquiring it is refused. */
+export const ANSWERED_WAIT_MS = 1_000;
+/** Gratuitous ARPs per announcement, one second apart (iputils arping's interval). */
+export const ANNOUNCEMENTS = 3;
+/** How long tickles wait for the first gratuitous ARP to be sent and heard. */
+const ANNOUNCE_SETTLE_MS = 20;
+/** The longest an `ip` command may run. */
+const IP_TIMEOUT_MS = 5_000;
+/** CAP_NET_ADMIN (linux/capability.h): needed to add and remove addresses. */
+const CAP_NET_ADMIN = 12n;
+
+export interface LinuxBackendOptions {
+  readonly interface: string;
+  /** Every filer address of the cluster: those left on the interface by a previous run go at start. */
+  readonly addresses: readonly ServiceAddress[];
+  /** How long the duplicate check waits for an answer. */
+  readonly checkMs: number;
+  readonly log: Logger;
+  /** Runs ip, arping and ndisc6 (tests script it). */
+  readonly run?: CommandRunner;
+  /** The process's effective capabilities (tests pretend); read from /proc/self/status otherwise. */
+  readonly capabilities?: () => Promise<bigint | undefined>;
+  /** The guard that removes held addresses if the process dies (tests pass a recorder). */
+  readonly guard?: Pick<AddressGuard, 'hold' | 'stop'>;
+}
+
+export class LinuxAddressBackend implements AddressBackend {
+  readonly name = 'linux';
+  readonly #options: LinuxBackendOptions;
+  readonly #run: CommandRunner;
+  readonly #interface: string;
+  readonly #log: Logger;
+  /** What this node added and has not removed: what the guard removes if the node dies. */
+  readonly #held = new Map<string, GuardedAddress>();
+  #guard: Pick<AddressGuard, 'hold' | 'stop'> | undefined;
+
+  constructor(options: LinuxBackendOptions) {
+    this.#options = options;
+    this.#run = options.run ?? runCommand;
+    this.#interface = options.interface;
+    this.#log = options.log;
+  }
+
+  async start(): Promise<void> {
+    const capabilities = await (this.#options.capabilities ?? effectiveCapabilities)();
+    if (capabilities !== undefined && ((capabilities >> CAP_NET_ADMIN) & 1n) === 0n) {
+      throw new AddressError(
+        'addressBackend "linux" needs CAP_NET_ADMIN to add and remove addresses: run the node as root, or give it the capabilities CAP_NET_ADMIN and CAP_NET_RAW (systemd: AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)',
+      );
+    }
+    await this.#requireTool('ip', ['-V'], /iproute2|ip utility/i, 'ip from iproute2');
+    await this.#requireTool('arping', ['-V'], /iputils/i, 'arping from iputils-arping (Debian package iputils-arping)');
+    const ipv6 = this.#options.addresses.some((entry) => net.isIPv6(entry.address));
+    if (ipv6) await this.#requireTool('ndisc6', ['-V'], /ndisc6/i, 'ndisc6 (Debian package ndisc6)');
+    const present = await this.#present();
+    for (const entry of this.#options.addresses) {
+      if (!present.has(entry.address)) continue;
+      this.#log.warn({ address: entry.address }, 'removing a filer address left on the interface by an earlier run of this node');
+      await this.#remove(entry);
+    }
+    if (ipv6) {
+      // The kernel then advertises an IPv6 address to the LAN as it is added (unsolicited NA).
+      await writeFile(`/proc/sys/net/ipv6/conf/${this.#interface}/ndisc_notify`, '1').catch((error: unknown) =>
+        this.#log.warn({ err: String(error) }, 'cannot turn on ndisc_notify: IPv6 neighbours learn a moved address only when their entry goes stale'),
+      );
+    }
+    this.#guard = this.#options.guard ?? AddressGuard.start(this.#log);
+  }
+
+  async acquire(addresses: readonly ServiceAddress[]): Promise<void> {
+    const present = await this.#present();
+    const missing = addresses.filter((entry) => !present.has(entry.address));
+    await Promise.all(missing.map((entry) => this.#checkUnanswered(entry.address)));
+    const added: ServiceAddress[] = [];
+    try {
+      for (const entry of missing) {
+        await this.#add(entry);
+        added.push(entry);
+      }
+    } catch (error) {
+      for (const entry of added.reverse()) await this.#remove(entry).catch((reason: unknown) => this.#log.error({ err: String(reason) }, 'an address added before the failure could not be removed'));
+      throw error;
+    }
+    for (const entry of addresses) this.#hold(entry);
+  }
+
+  announce(addresses: readonly ServiceAddress[]): void {
+    for (const entry of addresses) {
+      // IPv6 was announced by the kernel as it was added (ndisc_notify).
+      if (!net.isIPv4(entry.address)) continue;
+      const timeoutMs = ANNOUNCEMENTS * 1000 + IP_TIMEOUT_MS;
+      void this.#run('arping', ['-q', '-U', '-c', String(ANNOUNCEMENTS), '-I', this.#interface, entry.address], { timeoutMs }).then((result) => {
+        if (result.code !== 0) this.#log.warn({ address: entry.address, err: firstLine(result) }, 'gratuitous ARP not sent: neighbours learn the move when their entry goes stale');
+      });
+    }
+  }
+
+  async resetStale(addresses: readonly ServiceAddress[], connections: readonly TcpConnectionEndpoints[]): Promise<number> {
+    const ours = new Set(addresses.map((entry) => entry.address));
+    const stale = connections.filter((connection) => ours.has(connection.server));
+    if (stale.length === 0) return 0;
+    this.announce(addresses);
+    // The clients' answers to the tickles must come here: let the first gratuitous ARP go out.
+    await new Promise((resolve) => setTimeout(resolve, ANNOUNCE_SETTLE_MS));
+    const reset = await tickleConnections(stale);
+    this.#log.info({ connections: stale.length, reset }, 'stale client connections tickled');
+    return reset;
+  }
+
+  async release(addresses: readonly ServiceAddress[]): Promise<void> {
+    const failures: string[] = [];
+    for (const entry of addresses) {
+      try {
+        await this.#remove(entry);
+      } catch (error) {
+        failures.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+    if (failures.length > 0) throw new AddressError(failures.join('; '));
+  }
+
+  async stop(): Promise<void> {
+    this.#guard?.stop();
+    this.#guard = undefined;
+  }
+
+  /** Fails unless `tool` runs and says it is the expected one. */
+  async #requireTool(tool: string, args: readonly string[], expected: RegExp, what: string): Promise<void> {
+    const result = await this.#run(tool, args, { timeoutMs: IP_TIMEOUT_MS });
+    if (!expected.test(`${result.stdout}${result.stderr}`)) {
+      throw new AddressError(`addressBackend "linux" needs ${what}: ${result.code === 127 ? firstLine(result) : `"${tool} ${args.join(' ')}" printed ${JSON.stringify(firstLine(result))}`}`);
+    }
+  }
+
+  /** The addresses on the interface now; an AddressError if the interface does not exist. */
+  async #present(): Promise<Set<string>> {
+    const result = await this.#run('ip', ['-j', 'addr', 'show', 'dev', this.#interface], { timeoutMs: IP_TIMEOUT_MS });
+    if (result.code !== 0) throw new AddressError(`interface ${this.#interface} cannot be read on this host: ${firstLine(result)}`);
+    try {
+      const links = JSON.parse(result.stdout) as { addr_info?: { local?: string }[] }[];
+      return new Set(links.flatMap((link) => (link.addr_info ?? []).flatMap((info) => (info.local === undefined ? [] : [info.local]))));
+    } catch {
+      throw new AddressError(`"ip -j addr show dev ${this.#interface}" printed something that is not JSON`);
+    }
+  }
+
+  /** Returns once no other host answers for `address`; refuses it if one still does after ANSWERED_WAIT_MS. */
+  async #checkUnanswered(address: string): Promise<void> {
+    const until = performance.now() + ANSWERED_WAIT_MS;
+    for (;;) {
+      const answeredBy = await this.#answeredBy(address);
+      if (answeredBy === undefined) return;
+      if (performance.now() >= until) {
+        throw new AddressError(`${address} is answered for by another host (${answeredBy}) on ${this.#interface}: not added, as two hosts with one address would split its clients`);
+      }
+      this.#log.warn({ address, answeredBy }, 'another host answers for the address: waiting for it to go');
+      await new Promise((resolve) => setTimeout(resolve, this.#options.checkMs));
+    }
+  }
+
+  /** The link-layer address of a host answering for `address` within checkMs, or undefined. */
+  async #answeredBy(address: string): Promise<string | undefined> {
+    const { checkMs } = this.#options;
+    if (net.isIPv4(address)) {
+      // arping -D exits 1 on the first reply (-f); no reply within checkMs means nobody has it.
+      const result = await this.#run('arping', ['-D', '-f', '-c', '2', '-w', '1', '-I', this.#interface, address], { timeoutMs: checkMs });
+      if (result.timedOut || result.code === 0) return undefined;
+      if (result.code === 1 && /reply from/i.test(result.stdout)) return /\[([0-9a-f:]+)\]/i.exec(result.stdout)?.[1]?.toLowerCase() ?? 'unknown';
+      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed: ${firstLine(result)}`);
+    }
+    const result = await this.#run('ndisc6', ['-q', '-1', '-r', '1', '-w', String(checkMs), address, this.#interface], { timeoutMs: checkMs + IP_TIMEOUT_MS });
+    if (result.code === 2) return undefined; // no response
+    if (result.code === 0) return result.stdout.trim().toLowerCase() || 'unknown';
+    throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed: ${firstLine(result)}`);
+  }
+
+  async #add(entry: ServiceAddress): Promise<void> {
+    const args = ['addr', 'add', `${entry.address}/${entry.prefixLength}`, 'dev', this.#interface, ...(net.isIPv6(entry.address) ? ['nodad'] : [])];
+    const result = await this.#run('ip', args, { timeoutMs: IP_TIMEOUT_MS });
+    if (result.code !== 0) throw new AddressError(`cannot add ${entry.address}/${entry.prefixLength} to ${this.#interface}: ${firstLine(result)}`);
+    this.#log.info({ address: entry.address }, 'address added');
+  }
+
+  /** Removes the address; one that is not there counts as removed. */
+  async #remove(entry: ServiceAddress): Promise<void> {
+    const result = await this.#run('ip', ['addr', 'del', `${entry.address}/${entry.prefixLength}`, 'dev', this.#interface], { timeoutMs: IP_TIMEOUT_MS });
+    if (result.code !== 0 && !/address not found|cannot assign requested address/i.test(result.stderr)) {
+      throw new AddressError(`cannot remove ${entry.address}/${entry.prefixLength} from ${this.#interface}: ${firstLine(result)}`);
+    }
+    this.#held.delete(entry.address);
+    this.#guard?.hold([...this.#held.values()]);
+  }
+
+  #hold(entry: ServiceAddress): void {
+    this.#held.set(entry.address, { ...entry, interface: this.#interface });
+    this.#guard?.hold([...this.#held.values()]);
+  }
+}
+
+/** CapEff of this process, or undefined where /proc cannot say. */
+async function effectiveCapabilities(): Promise<bigint | undefined> {
+  try {
+    const status = await readFile('/proc/self/status', 'utf8');
+    const hex = /^CapEff:\s*([0-9a-f]+)$/im.exec(status)?.[1];
+    return hex === undefined ? undefined : BigInt(`0x${hex}`);
+  } catch {
+    return undefined;
+  }
+}

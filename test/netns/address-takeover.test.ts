@@ -1,0 +1,90 @@
+// Address takeover across hosts: two `tandem node` processes with the `linux` address backend,
+// each in a network namespace of its own on a bridged LAN (netns-bed.ts), and the shared
+// `nfsbench probe` as a client in a third. The filer's addresses must move with it: added on the
+// node that serves it, removed from the one that stops, announced so that the client's
+// neighbour table follows; a killed node's addresses are removed by its guard; and a takeover
+// that cannot get the addresses is refused whole. Runs only as root with `ip netns` (as in CI);
+// otherwise every test is skipped with the reason.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { filerIn } from '../support/cluster-processes.js';
+import { nfsbench } from '../support/nfsbench.js';
+import { ProbeRun } from '../support/probe-run.js';
+import { NetnsBed, netnsSupport } from './netns-bed.js';
+import { BED_HOSTS, FILER_PORT, NetnsPair } from './netns-pair.js';
+
+const support = await netnsSupport();
+const skip = support.ok ? false : support.reason;
+if (!support.ok) console.log(`netns tests skipped: ${support.reason}`);
+
+const FILER_A_V4 = '198.18.0.11';
+const FILER_A_V6 = '2001:2::11';
+const PROBE_RATE = 1000;
+const PROBE_IN_FLIGHT = 4;
+
+let bed: NetnsBed;
+before(async () => {
+  if (support.ok) bed = await NetnsBed.create({ hosts: BED_HOSTS });
+});
+after(async () => {
+  await bed?.destroy();
+});
+
+async function startPair(t: { after(fn: () => Promise<void>): void }, prefix: string): Promise<NetnsPair> {
+  const pair = await NetnsPair.create(bed, prefix);
+  t.after(() => pair.stop());
+  pair.startNode('a');
+  pair.startNode('b');
+  await pair.waitServed('a', 'a', 'a');
+  await pair.waitServed('b', 'b', 'b');
+  return pair;
+}
+
+test('netns: takeover, giveback and kill -9 move filer a\'s addresses under the probe: 0 errors, 0 stale, 0 lost, and the client\'s neighbour table follows', { skip }, async (t) => {
+  const pair = await startPair(t, 'netns-takeover');
+  const [macA, macB] = [await bed.mac('a'), await bed.mac('b')];
+  assert.ok((await pair.addressesOn('a')).includes(FILER_A_V4) && (await pair.addressesOn('a')).includes(FILER_A_V6), 'a holds filer a\'s addresses');
+  assert.ok(!(await pair.addressesOn('b')).includes(FILER_A_V4), 'b does not');
+
+  const probe = new ProbeRun(await nfsbench(), pair.url('a'), { rate: PROBE_RATE, extra: ['-q', String(PROBE_IN_FLIGHT)], within: ['ip', 'netns', 'exec', bed.namespace('c')] });
+  t.after(() => probe.kill());
+  await probe.untilSecond(2);
+  await pair.waitForNeighbour('c', FILER_A_V4, macA);
+
+  // Planned takeover: the addresses leave a and arrive on b; the client is told.
+  const takeover = await pair.command('takeover', 'a', 'b');
+  assert.equal(takeover.code, 0, JSON.stringify(takeover));
+  await pair.waitForAddresses('a', 'a gave filer a\'s addresses up', (addresses) => !addresses.includes(FILER_A_V4) && !addresses.includes(FILER_A_V6));
+  await pair.waitForAddresses('b', 'b holds filer a\'s addresses', (addresses) => addresses.includes(FILER_A_V4) && addresses.includes(FILER_A_V6));
+  await pair.waitForNeighbour('c', FILER_A_V4, macB);
+  // The IPv6 address is listened on too, from b (libnfs 5 cannot take an IPv6 URL: a TCP connect).
+  const connect = `require('net').connect({ host: '${FILER_A_V6}', port: ${FILER_PORT} }).on('connect', () => process.exit(0)).on('error', (e) => { console.error(e.message); process.exit(1); })`;
+  const reached = await bed.exec('c', process.execPath, ['-e', connect], { timeoutMs: 20_000 });
+  assert.equal(reached.code, 0, `a connection to [${FILER_A_V6}]:${FILER_PORT} after the takeover: ${reached.stderr}`);
+  await pair.waitForNeighbour('c', FILER_A_V6, macB);
+  await probe.untilSecond(probe.second + 2);
+
+  // Giveback: back to a.
+  const giveback = await pair.command('giveback', 'a', 'b');
+  assert.equal(giveback.code, 0, JSON.stringify(giveback));
+  await pair.waitForAddresses('b', 'b gave filer a\'s addresses back', (addresses) => !addresses.includes(FILER_A_V4));
+  await pair.waitForNeighbour('c', FILER_A_V4, macA);
+  await probe.untilSecond(probe.second + 2);
+
+  // kill -9 of a's node: its guard removes the addresses, b takes them over.
+  await pair.kill('a');
+  await pair.waitServed('b', 'a', 'b', 10_000);
+  await pair.waitForAddresses('a', 'a\'s guard removed filer a\'s addresses', (addresses) => !addresses.includes(FILER_A_V4) && !addresses.includes(FILER_A_V6));
+  await pair.waitForAddresses('b', 'b holds filer a\'s addresses after the kill', (addresses) => addresses.includes(FILER_A_V4));
+  await pair.waitForNeighbour('c', FILER_A_V4, macB);
+  await probe.untilSecond(probe.second + 3);
+  const figures = await probe.finish();
+  t.diagnostic(`probe: max_pause_ms=${figures.maxPauseMs} errors=${figures.errors} (${figures.errorsByStatus}) stale=${figures.staleHandles} lost=${figures.values.get('lost_acked_writes')} reconnects=${figures.values.get('reconnects')}`);
+  t.diagnostic(`takeover ${JSON.stringify(takeover.report)}; giveback ${JSON.stringify(giveback.report)}`);
+  assert.equal(figures.errors, 0, figures.stdout);
+  assert.equal(figures.staleHandles, 0, figures.stdout);
+  assert.equal(figures.lostAckedWrites, 0, figures.stdout);
+  assert.ok(figures.verified, figures.stdout);
+  assert.equal(filerIn(await pair.status('b'), 'a').state, 'taken-over');
+});
