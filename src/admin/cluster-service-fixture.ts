@@ -37,13 +37,13 @@ export function sampleStatus(): StatusReport {
       {
         name: 'a', home: 'a', servedBy: 'b', state: 'taken-over', epoch: '2', phase: 'serving',
         addresses: ['127.0.0.11'], urls: ['nfs://127.0.0.11/a?version=3&nfsport=20490&mountport=20490'],
-        lease: null, takeover: null, fault: null, autoGiveback: null,
+        lease: null, takeover: null, failure: null, fault: null, autoGiveback: null,
       },
       {
         name: 'b', home: 'b', servedBy: 'b', state: 'normal', epoch: '1', phase: 'serving',
         addresses: ['127.0.0.12', '127.0.0.13'],
         urls: ['nfs://127.0.0.12/b?version=3&nfsport=20490&mountport=20490', 'nfs://127.0.0.13/b?version=3&nfsport=20490&mountport=20490'],
-        lease: null, takeover: null, fault: null, autoGiveback: null,
+        lease: null, takeover: null, failure: null, fault: null, autoGiveback: null,
       },
     ],
     operation: null,

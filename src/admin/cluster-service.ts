@@ -67,6 +67,8 @@ export interface FilerReport {
   readonly lease: LeaseReport | null;
   /** When the partner is not heard: why a failure takeover is, or is not, under way. */
   readonly takeover: string | null;
+  /** Why the answering node's last action for the filer failed (it does not serve it), if one did. */
+  readonly failure: string | null;
   /** A fault the answering node reported while serving the filer (it asked its partner to take over). */
   readonly fault: string | null;
   /** Why automatic giveback stopped for this filer (the ping-pong guard), if it did. */

@@ -49,6 +49,7 @@ export function formatStatus(report: StatusReport): string {
   // What an operator must not miss: why a failure takeover is (not) happening, faults, the guard.
   const notes = report.filers.flatMap((filer) => [
     ...(filer.takeover === null ? [] : [`${filer.name}: ${filer.takeover}`]),
+    ...(filer.failure === null ? [] : [`${filer.name}: not served here: ${filer.failure}`]),
     ...(filer.fault === null ? [] : [`${filer.name}: fault, partner asked to take over: ${filer.fault}`]),
     ...(filer.autoGiveback === null ? [] : [`${filer.name}: ${filer.autoGiveback}`]),
   ]);

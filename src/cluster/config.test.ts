@@ -75,7 +75,7 @@ test('config: a minimal valid configuration parses with every default filled in'
     peerTimeoutMs: PEER_TIMEOUT_MS_DEFAULT,
     drainDeadlineMs: DRAIN_DEADLINE_MS_DEFAULT,
     operationDeadlineMs: OPERATION_DEADLINE_MS_DEFAULT,
-    leaseMs: 1000, leaseRenewMs: 333, leaseMarginMs: 250, stopGraceMs: 200, addressCheckMs: 50,
+    leaseMs: 1000, leaseRenewMs: 333, leaseMarginMs: 250, stopGraceMs: 200, addressCheckMs: 25,
   });
   assert.deepEqual(config.autoGiveback, { enabled: false, delayMs: 30_000, attemptsMax: 3, windowMs: 3_600_000 });
   assert.equal(config.health, undefined);

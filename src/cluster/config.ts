@@ -53,7 +53,7 @@ export const AUTO_GIVEBACK_WINDOW_MS_DEFAULT = 3_600_000;
 export const HEALTH_INTERVAL_MS_DEFAULT = 5_000;
 export const HEALTH_TIMEOUT_MS_DEFAULT = 5_000;
 export const HEALTH_FAILURES_DEFAULT = 3;
-export const ADDRESS_CHECK_MS_DEFAULT = 50;
+export const ADDRESS_CHECK_MS_DEFAULT = 25;
 export const ADDRESS_CHECK_MS_MIN = 10;
 export const ADDRESS_CHECK_MS_MAX = 10_000;
 /** A Linux interface name: at most 15 bytes (IFNAMSIZ less its NUL), no "/", ":" or blanks. */

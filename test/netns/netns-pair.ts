@@ -82,11 +82,11 @@ export class NetnsPair {
   }
 
   /** Spawns `tandem node NAME` in its namespace, optionally behind a command prefix (setpriv ...). */
-  startNode(name: string, options: { prefix?: readonly string[] } = {}): void {
+  startNode(name: string, options: { prefix?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): void {
     const running = this.#nodes.get(name);
     if (running !== undefined && running.child.exitCode === null && running.child.signalCode === null) throw new Error(`node ${name} runs already`);
     const [command, ...args] = [...(options.prefix ?? []), process.execPath, TANDEM_MAIN, 'node', '--config', this.configFile, '--node', name];
-    const child = this.bed.spawn(name, command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = this.bed.spawn(name, command!, args, { stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env });
     const stderr: string[] = [];
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -187,6 +187,11 @@ export class NetnsPair {
     const chosen = address ?? (filer === 'a' ? FILER_A_ADDRESSES[0] : FILER_B_ADDRESSES[0]).split('/')[0]!;
     const host = chosen.includes(':') ? `[${chosen}]` : chosen;
     return `nfs://${host}/${filer}?version=3&nfsport=${FILER_PORT}&mountport=${FILER_PORT}`;
+  }
+
+  /** The pair's scratch directory. */
+  get directory(): string {
+    return this.#scratch.path;
   }
 
   /** Stops every running node (SIGTERM, SIGKILL past the deadline) and removes the scratch directory. */

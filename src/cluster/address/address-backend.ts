@@ -4,8 +4,10 @@
 // they move. `loopback` has nothing to do (every 127.0.0.0/8 address is always local);
 // `linux` adds and removes them on an interface (linux-backend.ts).
 //
-// The order, as FilerHost drives it: acquire (check that nobody else answers, add), listen,
-// announce; and on the way out: stop listening (connections reset), release (remove).
+// The order, as FilerHost drives it: acquire (check that nobody else answers, add, announce)
+// while the lease starts, then listen; and on the way out: stop listening (connections reset),
+// release (remove). Announcing before listening moves the clients as early as possible: until
+// the listeners are bound they are refused, and retry at once.
 
 import type { Logger } from '../../platform/logger.js';
 import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
@@ -20,14 +22,15 @@ export interface AddressBackend {
    * is missing, and the node does not start.
    */
   start(): Promise<void>;
-  /** Before listening: all of `addresses` become this host's, or none does (AddressError). */
-  acquire(addresses: readonly ServiceAddress[]): Promise<void>;
-  /** Once they are this host's: tells the neighbours (gratuitous ARP, unsolicited NA), repeated. */
-  announce(addresses: readonly ServiceAddress[]): void;
   /**
-   * After a failure takeover, before listening: announces the addresses and makes the clients of
-   * `connections` (the failed server's, as it reported them) drop them (connection-tickle.ts).
-   * Resolves with how many were reset.
+   * Before listening: all of `addresses` become this host's, and the neighbours are told
+   * (gratuitous ARP, unsolicited NA, repeated), or none does (AddressError).
+   */
+  acquire(addresses: readonly ServiceAddress[]): Promise<void>;
+  /**
+   * After a failure takeover, once the addresses are acquired and before listening: makes the
+   * clients of `connections` (the failed server's, as it reported them) drop them
+   * (connection-tickle.ts). Resolves with how many were reset.
    */
   resetStale(addresses: readonly ServiceAddress[], connections: readonly TcpConnectionEndpoints[]): Promise<number>;
   /** After the listeners closed: the addresses are this host's no more. Throws if one stays. */
@@ -49,7 +52,6 @@ export class LoopbackAddressBackend implements AddressBackend {
   readonly name = 'loopback';
   async start(): Promise<void> {}
   async acquire(): Promise<void> {}
-  announce(): void {}
   /** A dead process's loopback connections were closed by its kernel: none is stale. */
   async resetStale(): Promise<number> {
     return 0;

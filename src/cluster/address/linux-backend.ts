@@ -8,9 +8,9 @@
 // with ndisc6), waiting up to ANSWERED_WAIT_MS for an answer to stop, since a partner that died
 // has its guard remove its addresses a moment later; then `ip addr add` (IPv6 with nodad: the
 // check is done, and a tentative address could not be listened on). All or nothing: a failure
-// midway removes what this call added. Announce: gratuitous ARP (arping -U), repeated as VRRP
-// implementations do; for IPv6 the kernel sends an unsolicited neighbour advertisement when the
-// address is added, which start() turns on (ndisc_notify). Release: `ip addr del`.
+// midway removes what this call added. Then announce: gratuitous ARP (arping -U), repeated as
+// VRRP implementations do; for IPv6 the kernel sends an unsolicited neighbour advertisement when
+// the address is added, which start() turns on (ndisc_notify). Release: `ip addr del`.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -98,7 +98,12 @@ export class LinuxAddressBackend implements AddressBackend {
     const added: ServiceAddress[] = [];
     try {
       for (const entry of missing) {
-        await this.#add(entry);
+        // Guarded before it exists: a crash right after the add must not leave it behind.
+        this.#hold(entry);
+        await this.#add(entry).catch((error: unknown) => {
+          this.#unhold(entry);
+          throw error;
+        });
         added.push(entry);
       }
     } catch (error) {
@@ -106,9 +111,10 @@ export class LinuxAddressBackend implements AddressBackend {
       throw error;
     }
     for (const entry of addresses) this.#hold(entry);
+    this.#announce(addresses);
   }
 
-  announce(addresses: readonly ServiceAddress[]): void {
+  #announce(addresses: readonly ServiceAddress[]): void {
     for (const entry of addresses) {
       // IPv6 was announced by the kernel as it was added (ndisc_notify).
       if (!net.isIPv4(entry.address)) continue;
@@ -123,8 +129,7 @@ export class LinuxAddressBackend implements AddressBackend {
     const ours = new Set(addresses.map((entry) => entry.address));
     const stale = connections.filter((connection) => ours.has(connection.server));
     if (stale.length === 0) return 0;
-    this.announce(addresses);
-    // The clients' answers to the tickles must come here: let the first gratuitous ARP go out.
+    // The clients' answers to the tickles must come here: let the first gratuitous ARP be heard.
     await new Promise((resolve) => setTimeout(resolve, ANNOUNCE_SETTLE_MS));
     const reset = await tickleConnections(stale);
     this.#log.info({ connections: stale.length, reset }, 'stale client connections tickled');
@@ -186,11 +191,13 @@ export class LinuxAddressBackend implements AddressBackend {
   async #answeredBy(address: string): Promise<string | undefined> {
     const { checkMs } = this.#options;
     if (net.isIPv4(address)) {
-      // arping -D exits 1 on the first reply (-f); no reply within checkMs means nobody has it.
-      const result = await this.#run('arping', ['-D', '-f', '-c', '2', '-w', '1', '-I', this.#interface, address], { timeoutMs: checkMs });
-      if (result.timedOut || result.code === 0) return undefined;
+      // arping -D exits 1 on the first reply (-f); no reply within checkMs of its first probe
+      // means nobody has it. Its line-buffered "ARPING ..." line says the probe is going out.
+      const window = { after: /^ARPING /m, ms: checkMs };
+      const result = await this.#run('stdbuf', ['-oL', 'arping', '-D', '-f', '-c', '2', '-w', '1', '-I', this.#interface, address], { timeoutMs: IP_TIMEOUT_MS, window });
+      if (result.windowEnded || result.code === 0) return undefined;
       if (result.code === 1 && /reply from/i.test(result.stdout)) return /\[([0-9a-f:]+)\]/i.exec(result.stdout)?.[1]?.toLowerCase() ?? 'unknown';
-      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed: ${firstLine(result)}`);
+      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed (arping exit ${result.code ?? 'by a signal'}): ${firstLine(result)} ${JSON.stringify(result.stdout)}`);
     }
     const result = await this.#run('ndisc6', ['-q', '-1', '-r', '1', '-w', String(checkMs), address, this.#interface], { timeoutMs: checkMs + IP_TIMEOUT_MS });
     if (result.code === 2) return undefined; // no response
@@ -211,6 +218,10 @@ export class LinuxAddressBackend implements AddressBackend {
     if (result.code !== 0 && !/address not found|cannot assign requested address/i.test(result.stderr)) {
       throw new AddressError(`cannot remove ${entry.address}/${entry.prefixLength} from ${this.#interface}: ${firstLine(result)}`);
     }
+    this.#unhold(entry);
+  }
+
+  #unhold(entry: ServiceAddress): void {
     this.#held.delete(entry.address);
     this.#guard?.hold([...this.#held.values()]);
   }

@@ -162,6 +162,11 @@ export class FilerHost {
     this.#prepareSpare();
     const lease = this.#spare!;
     this.#spare = undefined;
+    // Meanwhile the addresses become this host's (checked, added, announced): nothing listens on
+    // them before the lease is valid and the claim is found unfenced, and clients that come
+    // early are refused and retry. Doing it now keeps it out of the clients' pause.
+    const acquiring = this.#options.addresses.acquire(this.config.serviceAddresses);
+    acquiring.catch(() => undefined);
     try {
       await lease.begin({
         epoch,
@@ -169,18 +174,19 @@ export class FilerHost {
         onExpired: (reason) => this.#fence(epoch, reason),
       });
     } catch (error) {
+      await acquiring.catch(() => undefined);
+      await this.#releaseAddresses('after a failed serve');
       this.#prepareSpare();
       throw error;
     }
     let server: FileServer | undefined;
-    let acquired = false;
     const sender = new MirrorSender((entries) => this.#options.mirror(this.config.name, epoch, entries));
     try {
       // Checked with the lease valid: a claim above ours made after this waited out our lease.
       if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
       const handoff = await this.#handoffFor(epoch, handoffEpoch);
-      acquired = true;
-      await this.#acquireAddresses(epoch, handoffEpoch);
+      await acquiring;
+      await this.#resetStaleConnections(epoch, handoffEpoch);
       server = await FileServer.start({
         exports: this.config.volumes,
         hosts: this.config.addresses,
@@ -191,7 +197,6 @@ export class FilerHost {
         onStorageFault: (reason) => this.#options.onFault(this.config.name, reason),
         ...(handoff === undefined ? {} : { handoff }),
       });
-      this.#options.addresses.announce(this.config.serviceAddresses);
       await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
       // Nothing runs between these checks and taking the server on below: a lapse before them is
       // caught here, a lapse after them reaches #fence.
@@ -201,7 +206,8 @@ export class FilerHost {
       // Not served here after all: release the lease so the partner need not wait it out.
       sender.stop();
       await server?.stop({ reset: true }).catch(() => undefined);
-      if (acquired) await this.#releaseAddresses('after a failed serve');
+      await acquiring.catch(() => undefined);
+      await this.#releaseAddresses('after a failed serve');
       await lease.release().catch((reason: unknown) => this.#log.warn({ err: String(reason) }, 'lease not released after a failed serve'));
       this.#prepareSpare();
       throw error;
@@ -216,15 +222,14 @@ export class FilerHost {
   }
 
   /**
-   * The addresses become this host's. After a failure takeover (no hand-off), the clients still
-   * connected to the failed server are made to reconnect at once.
+   * After a failure takeover (no hand-off), the clients still connected to the failed server are
+   * made to reconnect at once. Only once the claim is known unfenced: these resets would
+   * otherwise cut a rightful server's clients.
    */
-  async #acquireAddresses(epoch: bigint, handoffEpoch: bigint | undefined): Promise<void> {
-    const backend = this.#options.addresses;
-    await backend.acquire(this.config.serviceAddresses);
+  async #resetStaleConnections(epoch: bigint, handoffEpoch: bigint | undefined): Promise<void> {
     const stale = this.#partnerConnections;
     if (handoffEpoch === undefined && stale !== undefined && stale.epoch < epoch) {
-      await backend.resetStale(this.config.serviceAddresses, stale.connections);
+      await this.#options.addresses.resetStale(this.config.serviceAddresses, stale.connections);
     }
   }
 

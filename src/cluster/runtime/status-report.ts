@@ -82,6 +82,7 @@ export function statusReport(inputs: StatusInputs) {
         urls,
         lease: leaseJson(filer.lease),
         takeover: filer.takeover ?? null,
+        failure: filer.phase === 'failed' ? (filer.failure ?? null) : null,
         fault: filer.fault ?? null,
         autoGiveback: filer.autoGiveback ?? null,
       };
