@@ -5,18 +5,34 @@
 //
 // The guard is a small shell process in its own process group, so a signal to the node's group
 // spares it. The node writes it the full set of addresses it holds, one line per change; when the
-// node's end of the pipe closes (the node exited, however it died), the guard removes the last
-// set it was told and exits. A node that stops cleanly releases its addresses first and tells
-// the guard an empty set.
+// node's end of the pipe closes (the node exited, however it died), the guard acts on the last
+// set it was told and exits. An address on the interface is removed, an IPv4 one parked on `lo`
+// first (linux-backend.ts, "Parking"); an address already parked on `lo` is removed after the
+// parking time. A node that stops cleanly has released its addresses and leaves the guard only
+// what it parked.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../platform/logger.js';
 
-/** Reads sets until end of input, then removes the last one. Entries are `address/prefix@interface`. */
-const GUARD_SCRIPT = [
-  'held=""',
+/**
+ * Reads sets until end of input, then acts on the last one. Entries are
+ * `address/prefix@interface`; $1 is the parking time in seconds (0: no parking). An IPv6 entry
+ * has a ":" in its address, so "interface:address" has two or more.
+ */
+export const GUARD_SCRIPT = [
+  'park="$1"; held=""; parked=""',
   'while IFS= read -r line; do held="$line"; done',
-  'for entry in $held; do ip addr del "${entry%@*}" dev "${entry#*@}" 2>/dev/null; done',
+  'for entry in $held; do',
+  '  address="${entry%@*}"; device="${entry#*@}"',
+  '  case "$device:$address" in',
+  '    lo:*) parked="$parked $address" ;;',
+  '    *:*:*) ip addr del "$address" dev "$device" 2>/dev/null ;;',
+  '    *) if [ "$park" != 0 ]; then ip addr add "${address%/*}/32" dev lo 2>/dev/null && parked="$parked ${address%/*}/32"; fi',
+  '       ip addr del "$address" dev "$device" 2>/dev/null ;;',
+  '  esac',
+  'done',
+  'if [ -n "$parked" ]; then sleep "$park"; fi',
+  'for address in $parked; do ip addr del "$address" dev lo 2>/dev/null; done',
 ].join('\n');
 
 export interface GuardedAddress {
@@ -34,8 +50,9 @@ export class AddressGuard {
     this.#log = log;
   }
 
-  static start(log: Logger): AddressGuard {
-    const child = spawn('sh', ['-c', GUARD_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  /** `parkSeconds`: how long an IPv4 address of a dead node stays parked on `lo` (0: none). */
+  static start(log: Logger, parkSeconds = 0): AddressGuard {
+    const child = spawn('sh', ['-c', GUARD_SCRIPT, 'tandem-address-guard', String(parkSeconds)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     child.on('error', (error) => log.error({ err: error.message }, 'the address guard did not start: addresses outlive a crash of this node'));
     child.stdin!.on('error', () => {});
     // Neither the guard nor its pipe keeps the node alive.
@@ -44,7 +61,7 @@ export class AddressGuard {
     return new AddressGuard(child, log);
   }
 
-  /** The addresses this node holds now: what the guard removes if the node dies. */
+  /** The addresses this node holds now: what the guard acts on if the node dies. */
   hold(addresses: readonly GuardedAddress[]): void {
     const line = addresses.map((held) => `${held.address}/${held.prefixLength}@${held.interface}`).join(' ');
     if (this.#child.stdin?.writable !== true) {
@@ -54,9 +71,8 @@ export class AddressGuard {
     this.#child.stdin.write(`${line}\n`);
   }
 
-  /** A clean stop: nothing is held any more, and the guard exits. */
+  /** The node stops: the guard acts on what it holds now (addresses parked on lo) and exits. */
   stop(): void {
-    this.hold([]);
     this.#child.stdin?.end();
   }
 }

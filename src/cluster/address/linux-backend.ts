@@ -11,6 +11,15 @@
 // midway removes what this call added. Then announce: gratuitous ARP (arping -U), repeated as
 // VRRP implementations do; for IPv6 the kernel sends an unsolicited neighbour advertisement when
 // the address is added, which start() turns on (ndisc_notify). Release: `ip addr del`.
+//
+// Parking. Between the moment the releasing node removes an address and the moment the new node
+// announces it, clients still send to the releasing node's MAC; a host without the address
+// drops their packets, and a dropped SYN costs the client its one-second retransmission timeout.
+// So an IPv4 address given up is first added to `lo` and only then removed from the interface,
+// and stays on `lo` for PARK_MS: this host still answers a client's SYN with a reset (the client
+// retries at once) but, with `arp_ignore` 1 on the interface (set at start), no longer answers
+// ARP for it, so the partner's duplicate check passes and the neighbours follow its
+// announcement. (The same trick keeps the virtual addresses of LVS direct-routing servers quiet.)
 
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -24,6 +33,8 @@ import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
 
 /** How long an address may go on being answered for before acquiring it is refused. */
 export const ANSWERED_WAIT_MS = 1_000;
+/** How long an IPv4 address given up stays parked on `lo` (see "Parking"). */
+export const PARK_MS = 3_000;
 /** Gratuitous ARPs per announcement, one second apart (iputils arping's interval). */
 export const ANNOUNCEMENTS = 3;
 /** How long tickles wait for the first gratuitous ARP to be sent and heard. */
@@ -46,6 +57,8 @@ export interface LinuxBackendOptions {
   readonly capabilities?: () => Promise<bigint | undefined>;
   /** The guard that removes held addresses if the process dies (tests pass a recorder). */
   readonly guard?: Pick<AddressGuard, 'hold' | 'stop'>;
+  /** Writes a sysctl under /proc/sys (tests record it). */
+  readonly writeSysctl?: (file: string, value: string) => Promise<void>;
 }
 
 export class LinuxAddressBackend implements AddressBackend {
@@ -54,8 +67,12 @@ export class LinuxAddressBackend implements AddressBackend {
   readonly #run: CommandRunner;
   readonly #interface: string;
   readonly #log: Logger;
-  /** What this node added and has not removed: what the guard removes if the node dies. */
+  /** What this node added and has not removed, by `address@interface`: what the guard removes if the node dies. */
   readonly #held = new Map<string, GuardedAddress>();
+  /** IPv4 addresses parked on `lo`, with the timer that removes each. */
+  readonly #parked = new Map<string, NodeJS.Timeout>();
+  /** Whether addresses given up are parked (arp_ignore could be set). */
+  #parking = false;
   #guard: Pick<AddressGuard, 'hold' | 'stop'> | undefined;
 
   constructor(options: LinuxBackendOptions) {
@@ -77,21 +94,34 @@ export class LinuxAddressBackend implements AddressBackend {
     const ipv6 = this.#options.addresses.some((entry) => net.isIPv6(entry.address));
     if (ipv6) await this.#requireTool('ndisc6', ['-V'], /ndisc6/i, 'ndisc6 (Debian package ndisc6)');
     const present = await this.#present();
+    const parked = await this.#present('lo');
     for (const entry of this.#options.addresses) {
-      if (!present.has(entry.address)) continue;
-      this.#log.warn({ address: entry.address }, 'removing a filer address left on the interface by an earlier run of this node');
-      await this.#remove(entry);
+      if (present.has(entry.address)) {
+        this.#log.warn({ address: entry.address }, 'removing a filer address left on the interface by an earlier run of this node');
+        await this.#remove(entry);
+      }
+      if (parked.has(entry.address) && net.isIPv4(entry.address)) await this.#remove(parkedOnLoopback(entry.address), 'lo');
     }
+    const writeSysctl = this.#options.writeSysctl ?? ((file: string, value: string) => writeFile(file, value));
+    // Parking needs this host to stop answering ARP for an address that is only on `lo`.
+    this.#parking = await writeSysctl(`/proc/sys/net/ipv4/conf/${this.#interface}/arp_ignore`, '1').then(
+      () => true,
+      (error: unknown) => {
+        this.#log.warn({ err: String(error) }, 'cannot set arp_ignore: addresses given up are not parked, and clients may wait a SYN retransmission after a move');
+        return false;
+      },
+    );
     if (ipv6) {
       // The kernel then advertises an IPv6 address to the LAN as it is added (unsolicited NA).
-      await writeFile(`/proc/sys/net/ipv6/conf/${this.#interface}/ndisc_notify`, '1').catch((error: unknown) =>
+      await writeSysctl(`/proc/sys/net/ipv6/conf/${this.#interface}/ndisc_notify`, '1').catch((error: unknown) =>
         this.#log.warn({ err: String(error) }, 'cannot turn on ndisc_notify: IPv6 neighbours learn a moved address only when their entry goes stale'),
       );
     }
-    this.#guard = this.#options.guard ?? AddressGuard.start(this.#log);
+    this.#guard = this.#options.guard ?? AddressGuard.start(this.#log, this.#parking ? PARK_MS / 1000 : 0);
   }
 
   async acquire(addresses: readonly ServiceAddress[]): Promise<void> {
+    for (const entry of addresses) await this.#unpark(entry.address);
     const present = await this.#present();
     const missing = addresses.filter((entry) => !present.has(entry.address));
     await Promise.all(missing.map((entry) => this.#checkUnanswered(entry.address)));
@@ -140,6 +170,7 @@ export class LinuxAddressBackend implements AddressBackend {
     const failures: string[] = [];
     for (const entry of addresses) {
       try {
+        if (this.#parking && net.isIPv4(entry.address)) await this.#park(entry.address);
         await this.#remove(entry);
       } catch (error) {
         failures.push(error instanceof Error ? error.message : String(error));
@@ -148,9 +179,34 @@ export class LinuxAddressBackend implements AddressBackend {
     if (failures.length > 0) throw new AddressError(failures.join('; '));
   }
 
+  /** The guard is left what is parked; it removes that after the parking time, as the timers would. */
   async stop(): Promise<void> {
+    for (const timer of this.#parked.values()) clearTimeout(timer);
+    this.#parked.clear();
     this.#guard?.stop();
     this.#guard = undefined;
+  }
+
+  /** Adds `address` to `lo` (see "Parking") and removes it from there after PARK_MS. */
+  async #park(address: string): Promise<void> {
+    const result = await this.#run('ip', ['addr', 'add', `${address}/32`, 'dev', 'lo'], { timeoutMs: IP_TIMEOUT_MS });
+    if (result.code !== 0 && !/already assigned|file exists/i.test(result.stderr)) {
+      this.#log.warn({ address, err: firstLine(result) }, 'address not parked on lo: clients may wait a SYN retransmission');
+      return;
+    }
+    this.#hold(parkedOnLoopback(address), 'lo');
+    clearTimeout(this.#parked.get(address));
+    const timer = setTimeout(() => void this.#unpark(address).catch((error: unknown) => this.#log.warn({ address, err: String(error) }, 'a parked address stays on lo')), PARK_MS);
+    timer.unref();
+    this.#parked.set(address, timer);
+  }
+
+  async #unpark(address: string): Promise<void> {
+    const timer = this.#parked.get(address);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#parked.delete(address);
+    await this.#remove(parkedOnLoopback(address), 'lo');
   }
 
   /** Fails unless `tool` runs and says it is the expected one. */
@@ -162,14 +218,14 @@ export class LinuxAddressBackend implements AddressBackend {
   }
 
   /** The addresses on the interface now; an AddressError if the interface does not exist. */
-  async #present(): Promise<Set<string>> {
-    const result = await this.#run('ip', ['-j', 'addr', 'show', 'dev', this.#interface], { timeoutMs: IP_TIMEOUT_MS });
-    if (result.code !== 0) throw new AddressError(`interface ${this.#interface} cannot be read on this host: ${firstLine(result)}`);
+  async #present(device = this.#interface): Promise<Set<string>> {
+    const result = await this.#run('ip', ['-j', 'addr', 'show', 'dev', device], { timeoutMs: IP_TIMEOUT_MS });
+    if (result.code !== 0) throw new AddressError(`interface ${device} cannot be read on this host: ${firstLine(result)}`);
     try {
       const links = JSON.parse(result.stdout) as { addr_info?: { local?: string }[] }[];
       return new Set(links.flatMap((link) => (link.addr_info ?? []).flatMap((info) => (info.local === undefined ? [] : [info.local]))));
     } catch {
-      throw new AddressError(`"ip -j addr show dev ${this.#interface}" printed something that is not JSON`);
+      throw new AddressError(`"ip -j addr show dev ${device}" printed something that is not JSON`);
     }
   }
 
@@ -195,9 +251,10 @@ export class LinuxAddressBackend implements AddressBackend {
       // means nobody has it. Its line-buffered "ARPING ..." line says the probe is going out.
       const window = { after: /^ARPING /m, ms: checkMs };
       const result = await this.#run('stdbuf', ['-oL', 'arping', '-D', '-f', '-c', '2', '-w', '1', '-I', this.#interface, address], { timeoutMs: IP_TIMEOUT_MS, window });
+      // A reply read before the window closed counts, even if the window closed before arping exited.
+      if (/reply from/i.test(result.stdout)) return /\[([0-9a-f:]+)\]/i.exec(result.stdout)?.[1]?.toLowerCase() ?? 'unknown';
       if (result.windowEnded || result.code === 0) return undefined;
-      if (result.code === 1 && /reply from/i.test(result.stdout)) return /\[([0-9a-f:]+)\]/i.exec(result.stdout)?.[1]?.toLowerCase() ?? 'unknown';
-      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed (arping exit ${result.code ?? 'by a signal'}): ${firstLine(result)} ${JSON.stringify(result.stdout)}`);
+      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed (arping exit ${result.code ?? 'by a signal'}): ${firstLine(result)}`);
     }
     const result = await this.#run('ndisc6', ['-q', '-1', '-r', '1', '-w', String(checkMs), address, this.#interface], { timeoutMs: checkMs + IP_TIMEOUT_MS });
     if (result.code === 2) return undefined; // no response
@@ -213,21 +270,21 @@ export class LinuxAddressBackend implements AddressBackend {
   }
 
   /** Removes the address; one that is not there counts as removed. */
-  async #remove(entry: ServiceAddress): Promise<void> {
-    const result = await this.#run('ip', ['addr', 'del', `${entry.address}/${entry.prefixLength}`, 'dev', this.#interface], { timeoutMs: IP_TIMEOUT_MS });
+  async #remove(entry: ServiceAddress, device = this.#interface): Promise<void> {
+    const result = await this.#run('ip', ['addr', 'del', `${entry.address}/${entry.prefixLength}`, 'dev', device], { timeoutMs: IP_TIMEOUT_MS });
     if (result.code !== 0 && !/address not found|cannot assign requested address/i.test(result.stderr)) {
-      throw new AddressError(`cannot remove ${entry.address}/${entry.prefixLength} from ${this.#interface}: ${firstLine(result)}`);
+      throw new AddressError(`cannot remove ${entry.address}/${entry.prefixLength} from ${device}: ${firstLine(result)}`);
     }
-    this.#unhold(entry);
+    this.#unhold(entry, device);
   }
 
-  #unhold(entry: ServiceAddress): void {
-    this.#held.delete(entry.address);
+  #unhold(entry: ServiceAddress, device = this.#interface): void {
+    this.#held.delete(`${entry.address}@${device}`);
     this.#guard?.hold([...this.#held.values()]);
   }
 
-  #hold(entry: ServiceAddress): void {
-    this.#held.set(entry.address, { ...entry, interface: this.#interface });
+  #hold(entry: ServiceAddress, device = this.#interface): void {
+    this.#held.set(`${entry.address}@${device}`, { ...entry, interface: device });
     this.#guard?.hold([...this.#held.values()]);
   }
 }
@@ -241,4 +298,9 @@ async function effectiveCapabilities(): Promise<bigint | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** An IPv4 address as it is parked on `lo`. */
+function parkedOnLoopback(address: string): ServiceAddress {
+  return { address, prefixLength: 32 };
 }
