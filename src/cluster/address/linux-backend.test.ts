@@ -57,6 +57,8 @@ class ScriptedHost {
   /** Addresses `ip addr add` / `ip addr del` refuses, with the kernel's complaint. */
   readonly addRefused = new Map<string, string>();
   readonly delRefused = new Map<string, string>();
+  /** Addresses parked on lo (`address/32`). */
+  readonly parkedOnLo = new Set<string>();
   /** The result of `arping -U`. */
   announceResult = ok();
 
@@ -98,6 +100,7 @@ class ScriptedHost {
   }
 
   #add(args: readonly string[]): CommandResult {
+    if (args[4] === 'lo') return this.parkedOnLo.add(args[2]!) && ok();
     const [address, prefix] = args[2]!.split('/') as [string, string];
     assert.equal(args[4], IF);
     const refusal = this.addRefused.get(address);
@@ -108,6 +111,7 @@ class ScriptedHost {
   }
 
   #del(args: readonly string[]): CommandResult {
+    if (args[4] === 'lo') return this.parkedOnLo.delete(args[2]!) ? ok() : fails(2, 'Error: ipv4: Address not found.');
     const [address] = args[2]!.split('/') as [string];
     assert.equal(args[4], IF);
     const refusal = this.delRefused.get(address);
@@ -156,7 +160,7 @@ interface Rig {
   readonly backend: LinuxAddressBackend;
 }
 
-function rig(options: { addresses?: readonly ServiceAddress[]; capabilities?: bigint | undefined; interface?: string; log?: Logger } = {}): Rig {
+function rig(options: { addresses?: readonly ServiceAddress[]; capabilities?: bigint | undefined; interface?: string; log?: Logger; sysctls?: Map<string, string> } = {}): Rig {
   const host = new ScriptedHost();
   const guard = new GuardRecorder();
   const capabilities = 'capabilities' in options ? options.capabilities : ALL_CAPABILITIES;
@@ -168,6 +172,11 @@ function rig(options: { addresses?: readonly ServiceAddress[]; capabilities?: bi
     run: host.run,
     capabilities: async () => capabilities,
     guard,
+    // Without a map, the sysctls cannot be written (parking off), as for a made-up interface.
+    writeSysctl: async (file, value) => {
+      if (options.sysctls === undefined) throw new Error(`${file}: no such file`);
+      options.sysctls.set(file, value);
+    },
   });
   return { host, guard, backend };
 }
@@ -391,7 +400,7 @@ test('linux backend release: removes each address', async () => {
   await backend.acquire([A4, A6]);
   host.calls.length = 0;
   await backend.release([A4, A6]);
-  assert.deepEqual(host.transcript(), [`ip addr del 198.18.0.11/24 dev ${IF}`, `ip addr del 2001:db8::11/64 dev ${IF}`]);
+  assert.deepEqual(host.transcript(), [`ip -j addr show dev ${IF}`, `ip addr del 198.18.0.11/24 dev ${IF}`, `ip addr del 2001:db8::11/64 dev ${IF}`]);
   assert.deepEqual([...host.present.keys()], [NODE_OWN]);
   assert.deepEqual(guard.last, []);
 });
@@ -498,4 +507,28 @@ test('addressBackendFor: picks the backend the configuration names', () => {
   assert.equal(linux.name, 'linux');
 
   assert.throws(() => addressBackendFor(linuxConfig, 'c', silentLogger()), (error: unknown) => error instanceof AddressError && /node c has no interface/.test(error.message));
+});
+
+test('linux backend release: with arp_ignore set, an IPv4 address is parked on lo before it leaves the interface, and unparked when acquired again', async () => {
+  // Goal: clients that still send to this host after a move are reset, not dropped (a lost SYN
+  // costs them a second); the host stops answering ARP for it (arp_ignore 1), so it can move.
+  const sysctls = new Map<string, string>();
+  const { host, guard, backend } = await started({ addresses: [A4, A6], sysctls });
+  assert.equal(sysctls.get(`/proc/sys/net/ipv4/conf/${IF}/arp_ignore`), '1');
+  await backend.acquire([A4, A6]);
+  host.calls.length = 0;
+  await backend.release([A4, A6]);
+  assert.deepEqual(host.transcript(), [
+    `ip -j addr show dev ${IF}`,
+    'ip addr add 198.18.0.11/32 dev lo',
+    `ip addr del 198.18.0.11/24 dev ${IF}`,
+    `ip addr del 2001:db8::11/64 dev ${IF}`,
+  ]);
+  assert.deepEqual([...host.parkedOnLo], ['198.18.0.11/32']);
+  assert.deepEqual(guard.last, ['198.18.0.11/32@lo'], 'a crash now leaves the guard to unpark it');
+  host.calls.length = 0;
+  await backend.acquire([A4]);
+  assert.equal(host.transcript()[0], 'ip addr del 198.18.0.11/32 dev lo', 'unparked before it is checked and added');
+  assert.deepEqual([...host.parkedOnLo], []);
+  await backend.stop();
 });

@@ -168,9 +168,11 @@ export class LinuxAddressBackend implements AddressBackend {
 
   async release(addresses: readonly ServiceAddress[]): Promise<void> {
     const failures: string[] = [];
+    // Only what is here is parked: a failed acquire must not park an address another host holds.
+    const present = await this.#present().catch(() => undefined);
     for (const entry of addresses) {
       try {
-        if (this.#parking && net.isIPv4(entry.address)) await this.#park(entry.address);
+        if (this.#parking && net.isIPv4(entry.address) && present?.has(entry.address) === true) await this.#park(entry.address);
         await this.#remove(entry);
       } catch (error) {
         failures.push(error instanceof Error ? error.message : String(error));
