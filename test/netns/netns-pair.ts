@@ -162,24 +162,14 @@ export class NetnsPair {
 
   /** Polls until `predicate` holds of host `host`'s addresses. */
   async waitForAddresses(host: string, what: string, predicate: (addresses: readonly string[]) => boolean, deadlineMs = 5_000): Promise<void> {
-    const until = Date.now() + deadlineMs;
-    for (;;) {
-      const addresses = await this.addressesOn(host);
-      if (predicate(addresses)) return;
-      if (Date.now() > until) throw new Error(`${what}: not within ${deadlineMs} ms; ${host} has ${addresses.join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    }
+    await pollUntil(() => this.addressesOn(host), predicate, deadlineMs, (addresses) => `${what}: not within ${deadlineMs} ms; ${host} has ${addresses.join(', ')}`);
   }
 
   /** Polls until host `host`'s neighbour table maps `address` to `mac`. */
   async waitForNeighbour(host: string, address: string, mac: string, deadlineMs = 5_000): Promise<void> {
-    const until = Date.now() + deadlineMs;
-    for (;;) {
-      const entry = (await this.bed.neighbours(host)).find((neighbour) => neighbour.address === address);
-      if (entry?.mac === mac) return;
-      if (Date.now() > until) throw new Error(`${host}'s neighbour table maps ${address} to ${entry?.mac ?? 'nothing'} (${entry?.state.join(' ') ?? 'no entry'}), not ${mac}, after ${deadlineMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    }
+    const entryOf = async () => (await this.bed.neighbours(host)).find((neighbour) => neighbour.address === address);
+    await pollUntil(entryOf, (entry) => entry?.mac === mac, deadlineMs, (entry) =>
+      `${host}'s neighbour table maps ${address} to ${entry?.mac ?? 'nothing'} (${entry?.state.join(' ') ?? 'no entry'}), not ${mac}, after ${deadlineMs} ms`);
   }
 
   /** The libnfs URL of filer `filer`'s export at `address` (its first address by default). */
@@ -219,4 +209,15 @@ function withDeadline<T>(promise: Promise<T>, deadlineMs: number, message: strin
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), deadlineMs)));
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Reads until `done` holds of the reading; past the deadline, fails with `failure` of the last one. */
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs: number, failure: (last: T) => string): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > until) throw new Error(failure(value));
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
 }
