@@ -14,6 +14,7 @@ import { nfsbench } from '../test/support/nfsbench.js';
 import { ProbeRun } from '../test/support/probe-run.js';
 import { NetnsBed, netnsSupport } from '../test/netns/netns-bed.js';
 import { BED_HOSTS, NetnsPair } from '../test/netns/netns-pair.js';
+import { median } from './stats.js';
 
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 5);
 const PROBE_RATE = Number(process.env.BENCH_PROBE_RATE ?? 1000);
@@ -83,10 +84,6 @@ async function measure(backend: Backend, kind: Operation, binary: string): Promi
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
-}
 
 async function main(): Promise<void> {
   const binary = await nfsbench();

@@ -50,6 +50,7 @@ import type {
 import { HANDLE_BYTES } from '../src/storage/file-handles.js';
 import type { Attributes, Timestamp } from '../src/storage/types.js';
 import { XdrReader, XdrWriter } from '../src/xdr/index.js';
+import { median } from './stats.js';
 
 const WARMUP_ITERATIONS = 20_000;
 const WARMUP_MS = 500;
@@ -94,11 +95,6 @@ function run(op: Op, iterations: number, ms: number): number {
   return done / (Number(elapsed) / 1e9);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function compare(ours: Op, theirs: Op): { ours: number; theirs: number } {
   run(ours, WARMUP_ITERATIONS, WARMUP_MS);

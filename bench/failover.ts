@@ -33,6 +33,7 @@ import type { EventReport } from '../src/admin/cluster-service.js';
 import { ClusterPair, filerIn, NODE_NAMES } from '../test/support/cluster-processes.js';
 import { ProbeRun, type ProbeFigures } from '../test/support/probe-run.js';
 import { nfsbench } from '../test/support/nfsbench.js';
+import { median } from './stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
@@ -127,12 +128,6 @@ async function oneRun(pair: ClusterPair, binary: string, scenario: Scenario, ind
 
 // ---- figures ----
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const max = (values: readonly number[]) => (values.length === 0 ? NaN : values.reduce((m, v) => Math.max(m, v), -Infinity));
 const shown = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '-');

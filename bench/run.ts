@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED_BENCH = path.resolve(REPO, '..', 'shared', 'bench');
@@ -53,11 +54,6 @@ function summaryLine(file: string, mode: string): Map<string, string> | undefine
   return new Map(line.slice(mode.length + 2).split(' ').map((kv) => kv.split('=', 2) as [string, string]));
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const META_PHASES = ['create', 'lookup', 'getattr', 'setattr', 'readdirp', 'remove', 'mkdir', 'rmdir'];
 

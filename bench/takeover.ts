@@ -24,6 +24,7 @@ import { initCluster } from '../src/cluster/init.js';
 import type { CommandReport, EventReport, StatusReport } from '../src/admin/cluster-service.js';
 import { nfsbench, summary } from '../test/support/nfsbench.js';
 import { run as runProcess, type RunResult } from '../test/support/processes.js';
+import { median } from './stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TANDEM = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
@@ -267,11 +268,6 @@ function startProbe(binary: string, url: string, secs: number, timeline: string)
 
 // ---- figures ----
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const max = (values: readonly number[]) => values.reduce((m, v) => Math.max(m, v), -Infinity);
 

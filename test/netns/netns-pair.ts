@@ -12,7 +12,9 @@ import { parseDocument } from 'yaml';
 import type { CommandReport, StatusReport } from '../../src/admin/cluster-service.js';
 import { initCluster } from '../../src/cluster/init.js';
 import { TANDEM_MAIN, type RunResult } from '../support/processes.js';
+import { withDeadline } from '../support/rpc-client.js';
 import { scratchDirectory } from '../support/scratch.js';
+import { nfsUrl } from '../../src/server/nfs-url.js';
 import { filerIn, NODE_START_DEADLINE_MS, NODE_STOP_DEADLINE_MS, CLI_DEADLINE_MS } from '../support/cluster-processes.js';
 import type { NetnsBed, NetnsHost } from './netns-bed.js';
 
@@ -101,14 +103,14 @@ export class NetnsPair {
   /** Resolves node `name`'s exit code once it exits by itself, within the deadline. */
   async exitOf(name: string, deadlineMs = NODE_START_DEADLINE_MS): Promise<number | null> {
     const node = this.#node(name);
-    return withDeadline(node.exit, deadlineMs, `node ${name} did not exit within ${deadlineMs} ms\n${this.stderr(name)}`);
+    return withDeadline(node.exit, deadlineMs, `node ${name} exiting by itself (stderr: ${this.stderr(name)})`);
   }
 
   /** kill -9 of node `name`'s process; resolves once it is gone. */
   async kill(name: string): Promise<void> {
     const node = this.#node(name);
     node.child.kill('SIGKILL');
-    await withDeadline(node.exit, NODE_STOP_DEADLINE_MS, `node ${name} outlived SIGKILL`);
+    await withDeadline(node.exit, NODE_STOP_DEADLINE_MS, `node ${name} exiting after SIGKILL`);
   }
 
   /** `tandem ARGS --json`, run in node `from`'s namespace (its admin API is on that loopback). */
@@ -130,19 +132,11 @@ export class NetnsPair {
 
   /** Polls node `node`'s status until `predicate` holds; fails past the deadline with the last status. */
   async waitForStatus(node: string, what: string, predicate: (status: StatusReport) => boolean, deadlineMs = NODE_START_DEADLINE_MS): Promise<StatusReport> {
-    const until = Date.now() + deadlineMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const status = await this.status(node);
-        if (predicate(status)) return status;
-        last = status;
-      } catch (error) {
-        last = error instanceof Error ? error.message : error;
-      }
-      if (Date.now() > until) throw new Error(`${what}: not within ${deadlineMs} ms; last: ${JSON.stringify(last)}\nstderr of ${node}: ${this.stderr(node)}`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    }
+    // A node that does not answer yet is polled again, like one whose status does not hold yet.
+    const read = () => this.status(node).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+    const last = await pollUntil(read, (status) => typeof status !== 'string' && predicate(status), deadlineMs, (status) =>
+      `${what}: not within ${deadlineMs} ms; last: ${JSON.stringify(status)}\nstderr of ${node}: ${this.stderr(node)}`);
+    return last as StatusReport;
   }
 
   /** Waits until node `node` says filer `filer` is served by `by`. */
@@ -175,8 +169,7 @@ export class NetnsPair {
   /** The libnfs URL of filer `filer`'s export at `address` (its first address by default). */
   url(filer: string, address?: string): string {
     const chosen = address ?? (filer === 'a' ? FILER_A_ADDRESSES[0] : FILER_B_ADDRESSES[0]).split('/')[0]!;
-    const host = chosen.includes(':') ? `[${chosen}]` : chosen;
-    return `nfs://${host}/${filer}?version=3&nfsport=${FILER_PORT}&mountport=${FILER_PORT}`;
+    return nfsUrl(chosen, `/${filer}`, FILER_PORT);
   }
 
   /** The pair's scratch directory. */
@@ -190,7 +183,7 @@ export class NetnsPair {
       if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
       node.child.kill('SIGTERM');
       try {
-        await withDeadline(node.exit, NODE_STOP_DEADLINE_MS, `node ${name} did not stop`);
+        await withDeadline(node.exit, NODE_STOP_DEADLINE_MS, `node ${name} exiting after SIGTERM`);
       } catch {
         node.child.kill('SIGKILL');
       }
@@ -205,11 +198,6 @@ export class NetnsPair {
   }
 }
 
-function withDeadline<T>(promise: Promise<T>, deadlineMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), deadlineMs)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** Reads until `done` holds of the reading; past the deadline, fails with `failure` of the last one. */
 async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, deadlineMs: number, failure: (last: T) => string): Promise<T> {

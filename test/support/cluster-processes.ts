@@ -14,6 +14,7 @@ import { adminToken } from '../../src/admin/admin-token.js';
 import type { CommandReport, EventReport, FilerReport, OperationKind, StatusReport } from '../../src/admin/cluster-service.js';
 import { loadConfig, type ClusterConfig } from '../../src/cluster/config.js';
 import { initCluster } from '../../src/cluster/init.js';
+import { nfsUrl } from '../../src/server/nfs-url.js';
 import { run, TANDEM_MAIN, type RunResult } from './processes.js';
 import { scratchDirectory } from './scratch.js';
 
@@ -293,8 +294,7 @@ export class ClusterPair {
 
   /** A libnfs URL of filer `filer`'s export, or of `file` in it. */
   urlOf(filer: string, file?: string): string {
-    const suffix = file === undefined ? '' : `/${file}`;
-    return `nfs://${this.addressOf(filer)}/${filer}${suffix}?version=3&nfsport=${this.filerPort}&mountport=${this.filerPort}`;
+    return nfsUrl(this.addressOf(filer), `/${filer}${file === undefined ? '' : `/${file}`}`, this.filerPort);
   }
 
   /** Spawns `tandem node` for node `name` (not waiting: see waitForStatus). */

@@ -140,7 +140,8 @@ export class LinuxAddressBackend implements AddressBackend {
       for (const entry of added.reverse()) await this.#remove(entry).catch((reason: unknown) => this.#log.error({ err: String(reason) }, 'an address added before the failure could not be removed'));
       throw error;
     }
-    for (const entry of addresses) this.#hold(entry);
+    // The ones that were here already are this node's to remove too (the others are held since added).
+    for (const entry of addresses) if (present.has(entry.address)) this.#hold(entry);
     this.#announce(addresses);
   }
 
