@@ -52,6 +52,8 @@ class ScriptedHost {
   ndisc6Version = 'ndisc6: IPv6 Neighbor/Router Discovery userland tool 1.0.5 (built Jan  1 2023)';
   /** Addresses another host answers for, with how many more checks it answers (Infinity: for good). */
   readonly answered = new Map<string, number>();
+  /** Addresses the other host claims with ARP requests of its own rather than replies. */
+  readonly claimedByRequest = new Set<string>();
   /** Addresses whose duplicate check itself fails, with the tool's complaint. */
   readonly checkBroken = new Map<string, string>();
   /** Addresses `ip addr add` / `ip addr del` refuses, with the kernel's complaint. */
@@ -130,7 +132,8 @@ class ScriptedHost {
     if (tool === 'ndisc6') return left > 0 ? ok(`${OTHER_MAC}\n`) : fails(2, '');
     // iputils arping -D: exit 1 with the reply printed; no reply ends at the runner's deadline.
     if (left > 0) {
-      return fails(1, '', `ARPING ${address} from 0.0.0.0 ${IF}\nUnicast reply from ${address} [${OTHER_MAC}]  0.548ms\nSent 1 probes (1 broadcast(s))\nReceived 1 response(s)\n`);
+      const claim = this.claimedByRequest.has(address) ? `Broadcast request from ${address} [${OTHER_MAC}]  UNSOLICITED?` : `Unicast reply from ${address} [${OTHER_MAC}]  0.548ms`;
+      return fails(1, '', `ARPING ${address} from 0.0.0.0 ${IF}\n${claim}\nSent 1 probes (1 broadcast(s))\nReceived 1 response(s)\n`);
     }
     return UNANSWERED(address);
   }
@@ -330,6 +333,24 @@ test('linux backend acquire: an address another host goes on answering for is re
   assert.ok(!host.transcript().some((line) => line.includes(' -U ')), 'nothing is announced');
   assert.equal(host.present.has(A4.address), false);
   assert.deepEqual(guard.last, []);
+});
+
+test('linux backend acquire: an ARP request another host sends from the address is a claim too, waited out like a reply', async () => {
+  // Goal: a host announcing or probing the address (arping -D prints "request from" and exits 1)
+  // is not taken for a broken check; found in CI, where the partner had just given it up.
+  const { host, guard, backend } = await started();
+  host.answered.set(A4.address, 1);
+  host.claimedByRequest.add(A4.address);
+  await backend.acquire([A4]);
+  assert.equal(host.transcript().filter((line) => line.startsWith('arping -D')).length, 2, 'checked again once the claim was seen');
+  assert.equal(host.present.get(A4.address), A4.prefixLength);
+  assert.deepEqual(guard.last, held(A4));
+
+  const refused = await started();
+  refused.host.answered.set(A4.address, Infinity);
+  refused.host.claimedByRequest.add(A4.address);
+  const error = await addressError(refused.backend.acquire([A4]));
+  assert.match(error.message, new RegExp(`198\\.18\\.0\\.11 is answered for by another host \\(${OTHER_MAC}\\)`, 'i'));
 });
 
 test('linux backend acquire: an answer that stops within the wait lets the address be added', async () => {

@@ -250,14 +250,18 @@ export class LinuxAddressBackend implements AddressBackend {
   async #answeredBy(address: string): Promise<string | undefined> {
     const { checkMs } = this.#options;
     if (net.isIPv4(address)) {
-      // arping -D exits 1 on the first reply (-f); no reply within checkMs of its first probe
-      // means nobody has it. Its line-buffered "ARPING ..." line says the probe is going out.
+      // arping -D exits 1 on the first ARP packet another host sends from the address (-f): a
+      // reply to the probe, or a request of its own (its probe, its announcement, its lookups);
+      // nothing within checkMs of the first probe means nobody has it. Its line-buffered
+      // "ARPING ..." line says the probe is going out.
       const window = { after: /^ARPING /m, ms: checkMs };
       const result = await this.#run('stdbuf', ['-oL', 'arping', '-D', '-f', '-c', '2', '-w', '1', '-I', this.#interface, address], { timeoutMs: IP_TIMEOUT_MS, window });
-      // A reply read before the window closed counts, even if the window closed before arping exited.
-      if (/reply from/i.test(result.stdout)) return /\[([0-9a-f:]+)\]/i.exec(result.stdout)?.[1]?.toLowerCase() ?? 'unknown';
+      // A claim read before the window closed counts, even if the window closed before arping exited.
+      const claim = /(?:reply|request) from \S+ \[([0-9a-f:]+)\]/i.exec(result.stdout);
+      if (claim !== null) return claim[1]?.toLowerCase() ?? 'unknown';
       if (result.windowEnded || result.code === 0) return undefined;
-      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed (arping exit ${result.code ?? 'by a signal'}): ${firstLine(result)}`);
+      const output = `${result.stderr.trim()}\n${result.stdout.trim()}`.trim().split('\n').join(' / ');
+      throw new AddressError(`the duplicate-address check of ${address} on ${this.#interface} failed (arping exit ${result.code ?? 'by a signal'}): ${result.timedOut ? 'timed out' : output || 'no output'}`);
     }
     const result = await this.#run('ndisc6', ['-q', '-1', '-r', '1', '-w', String(checkMs), address, this.#interface], { timeoutMs: checkMs + IP_TIMEOUT_MS });
     if (result.code === 2) return undefined; // no response
