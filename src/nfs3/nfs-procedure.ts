@@ -59,7 +59,11 @@ async function runProcedure<Args, Result>(
   const request = new NfsRequest(context, export_, squashCaller(context.header.credential, rule), rule);
   if (definition.mutates && request.readOnly) return definition.fail(request, args, nfsstat3.NFS3ERR_ROFS);
   try {
-    return await definition.run(request, args);
+    const result = await definition.run(request, args);
+    // Nothing is answered before what it shows is on stable storage (group commit, metadata-store.ts).
+    const committed = request.volume.committed();
+    if (committed !== undefined) await committed;
+    return result;
   } catch (error) {
     // This node no longer holds the volume: no answer at all, so the client retransmits to the
     // node that does (docs/design/fencing.md).

@@ -145,7 +145,7 @@ class Connection {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.#corked = false;
         this.#socket.uncork();
       });

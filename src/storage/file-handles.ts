@@ -6,8 +6,9 @@
 // The tag is HMAC-SHA256 over the preceding 29 bytes with the volume's handle key, truncated to
 // 16 bytes, so a client cannot forge a handle for a file it was never given. A handle that is
 // not ours is 'bad-handle'; a genuine handle whose file is gone (or whose fileid now carries a
-// different generation) is 'stale'. Verified handles are cached, so the hot path costs one map
-// lookup instead of an HMAC; the volume calls `forget` when it deletes an inode.
+// different generation) is 'stale'. Verified handles are cached, and so are encoded ones, so the
+// hot path costs one map lookup instead of an HMAC; the volume calls `forget` when it deletes an
+// inode.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { StorageError } from './types.js';
@@ -30,6 +31,8 @@ export class FileHandles {
   readonly #generationOf: (fileid: bigint) => number | undefined;
   /** latin1 of the handle bytes -> fileid, in least-recently-used-first order. */
   readonly #verified = new Map<string, bigint>();
+  /** fileid -> its handle as last encoded, oldest first: an HMAC costs more than the lookup. */
+  readonly #encoded = new Map<bigint, Buffer>();
 
   /** `generationOf` answers the stored generation of a fileid, or undefined if it is gone. */
   constructor(volumeId: Buffer, key: Buffer, generationOf: (fileid: bigint) => number | undefined) {
@@ -41,6 +44,18 @@ export class FileHandles {
   }
 
   encode(fileid: bigint, generation: number): Buffer {
+    const known = this.#encoded.get(fileid);
+    if (known !== undefined && known.readUInt32BE(GENERATION_OFFSET) === generation) return Buffer.from(known);
+    const handle = this.#encodeNew(fileid, generation);
+    // Genuine by construction: its first use need not verify it.
+    this.#remember(handle.toString('latin1'), fileid);
+    this.#encoded.delete(fileid);
+    this.#encoded.set(fileid, handle);
+    if (this.#encoded.size > HANDLE_CACHE_ENTRIES_MAX) this.#encoded.delete(this.#encoded.keys().next().value!);
+    return Buffer.from(handle);
+  }
+
+  #encodeNew(fileid: bigint, generation: number): Buffer {
     const handle = Buffer.alloc(HANDLE_BYTES);
     handle.writeUInt8(HANDLE_FORMAT, 0);
     this.#volumeId.copy(handle, 1);
@@ -71,7 +86,14 @@ export class FileHandles {
 
   /** Drops the cached handle of a deleted inode, so it resolves as 'stale' from now on. */
   forget(fileid: bigint, generation: number): void {
-    this.#verified.delete(this.encode(fileid, generation).toString('latin1'));
+    this.#verified.delete(this.#encodeNew(fileid, generation).toString('latin1'));
+    this.#encoded.delete(fileid);
+  }
+
+  /** Forgets every verified handle (their files are checked again on next use). */
+  clear(): void {
+    this.#verified.clear();
+    this.#encoded.clear();
   }
 
   /** RFC 1813 3.3.16: names a directory's cookie space; cookies never change, so neither does it. */

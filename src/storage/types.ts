@@ -150,6 +150,12 @@ export interface Volume {
   /** 8 bytes naming the cookie space of a directory; stable across restarts. */
   cookieVerifier(directory: bigint): Buffer;
   fsstat(): Promise<FileSystemStats>;
+  /**
+   * Metadata changes are durable in groups (group commit, metadata-store.ts): this resolves once
+   * every change made so far is, and is undefined when none waits. Await it before answering a
+   * client; it rejects with a StorageError if the group could not be committed.
+   */
+  committed(): Promise<void> | undefined;
   /** Flushes everything and closes; the write verifier is kept for the next open. */
   close(): Promise<void>;
 }

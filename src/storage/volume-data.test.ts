@@ -25,6 +25,8 @@ test('file data: a file never written has no data file; a write at 1 MiB leaves 
     assert.deepEqual(tail.data, Buffer.concat([Buffer.alloc(2), Buffer.from('tail')]));
     assert.equal(tail.eof, true);
     volume.remove(ROOT, volume.rootFileId, 'sparse');
+    assert.equal(existsSync(dataPath), true, 'the data stays until the removal is durable (a failed commit keeps the file)');
+    await volume.committed();
     assert.equal(existsSync(dataPath), false, 'removing the file removes its data');
   });
 });

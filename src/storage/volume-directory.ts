@@ -248,7 +248,7 @@ function readRootFileId(store: MetadataStore, directory: string): bigint {
 
 /** Keeps the verifier after a clean close, replaces it after a crash; marks the volume open. */
 function takeWriteVerifier(store: MetadataStore): Buffer {
-  return store.transaction(() => {
+  const verifier = store.transaction(() => {
     const stored = store.meta(META_KEYS.writeVerifier);
     const clean = store.meta(META_KEYS.state)?.toString() === VOLUME_STATE_CLEAN;
     const verifier =
@@ -259,4 +259,7 @@ function takeWriteVerifier(store: MetadataStore): Buffer {
     store.setMeta(META_KEYS.state, Buffer.from(VOLUME_STATE_OPEN));
     return verifier;
   });
+  // Durable before any write is answered with it: a crash must find the volume marked open.
+  store.commit();
+  return verifier;
 }

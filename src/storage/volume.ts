@@ -1,12 +1,13 @@
 // A volume stored in a directory: the `Volume` of types.ts over a metadata store (inodes and
 // directory entries), data files and file handles. Every namespace operation is one metadata
-// transaction, committed with synchronous = FULL before it returns (RFC 1813: metadata
-// operations are stable before the reply). Permission and error rules are Linux's, as knfsd
+// transaction, committed with synchronous = FULL in a group with the others of its event-loop
+// turn (RFC 1813: metadata operations are stable before the reply, so callers await
+// `committed()` before they answer). Permission and error rules are Linux's, as knfsd
 // applies them. Data durability follows RFC 1813 3.3.7 and 3.3.21: see `write` and `commit`,
 // whose data path is file-contents.ts.
 // `openVolume` builds a DirectoryVolume on an opened volume directory (volume-directory.ts).
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { promises as fsPromises } from 'node:fs';
 import { changedInode, initialAttributes } from './attribute-changes.js';
 import { checkName, checkSymlinkTarget, isDotName } from './entry-names.js';
@@ -87,8 +88,16 @@ function usedBytes(inode: Inode): bigint {
   return ((inode.size + BLOCK_BYTES - 1n) / BLOCK_BYTES) * BLOCK_BYTES;
 }
 
+/** Random generations drawn 1024 at a time: one system call for many creations. */
+const generations = new Uint32Array(1024);
+let generationsUsed = generations.length;
+
 function randomGeneration(): number {
-  return randomBytes(4).readUInt32BE(0);
+  if (generationsUsed === generations.length) {
+    randomFillSync(generations);
+    generationsUsed = 0;
+  }
+  return generations[generationsUsed++]!;
 }
 
 function minBigint(a: bigint, b: bigint): bigint {
@@ -98,7 +107,9 @@ function minBigint(a: bigint, b: bigint): bigint {
 export class DirectoryVolume implements Volume {
   readonly identity: VolumeIdentity;
   readonly rootFileId: bigint;
-  readonly writeVerifier: Buffer;
+  #writeVerifier: Buffer;
+  /** A group commit failed: unstable data acknowledged before may be lost (see the constructor). */
+  #commitFailed = false;
   readonly #directory: string;
   readonly #store: MetadataStore;
   readonly #handles: FileHandles;
@@ -112,7 +123,7 @@ export class DirectoryVolume implements Volume {
   constructor(opened: OpenedVolumeDirectory, now: () => Timestamp) {
     this.identity = opened.identity;
     this.rootFileId = opened.rootFileId;
-    this.writeVerifier = opened.writeVerifier;
+    this.#writeVerifier = opened.writeVerifier;
     this.#directory = opened.directory;
     this.#store = opened.store;
     this.#handles = opened.handles;
@@ -120,6 +131,14 @@ export class DirectoryVolume implements Volume {
     this.#data = new FileData(opened.dataFolder, (fileid) => this.#logicalSize(fileid));
     this.#now = now;
     this.#unstable = new UnstableWrites(opened.store, this.#data);
+    // A failed group commit rolled back size and times that unstable writes had carried into
+    // the store: their clients must send them again. A new verifier tells them (RFC 1813
+    // 3.3.7), and the volume is not marked clean at close, so the next open changes it again.
+    opened.store.onCommitFailed = () => {
+      this.#commitFailed = true;
+      this.#writeVerifier = randomBytes(this.#writeVerifier.length);
+      this.#handles.clear();
+    };
     this.#contents = new FileContents({
       store: opened.store,
       data: this.#data,
@@ -187,12 +206,19 @@ export class DirectoryVolume implements Volume {
    * 'file-sync', which is what is returned.
    */
   write(caller: Caller, fileid: bigint, offset: bigint, data: Buffer, stability: Stability): Promise<Stability> {
-    return this.#track(this.#contents.write(caller, fileid, offset, data, stability));
+    return this.#track(this.#durable(this.#contents.write(caller, fileid, offset, data, stability)));
   }
 
   /** RFC 1813 3.3.21: syncs the file's data, then commits its pending size and times. */
   commit(fileid: bigint): Promise<void> {
-    return this.#track(this.#contents.commit(fileid));
+    return this.#track(this.#durable(this.#contents.commit(fileid)));
+  }
+
+  /** The asynchronous operations resolve once the metadata they changed is durable too. */
+  async #durable<T>(operation: Promise<T>): Promise<T> {
+    const result = await operation;
+    await this.#store.committed();
+    return result;
   }
 
   create(caller: Caller, directory: bigint, name: string, how: CreateHow): bigint {
@@ -344,23 +370,23 @@ export class DirectoryVolume implements Volume {
     // Cookies are entry row ids + COOKIE_OFFSET: a cookie of a deleted entry continues after it.
     const afterId = cookie <= COOKIE_OFFSET ? 0n : cookie - COOKIE_OFFSET;
     if (afterId > INT64_MAX) return { entries: [], eof: true };
-    let entries: DirectoryEntry[];
-    let fetched: number;
-    if (withAttributes) {
-      const rows = this.#store.entriesWithInodes(parent.fileid, afterId, limit + 1);
-      fetched = rows.length;
-      entries = rows.slice(0, limit).map((row) => ({
-        cookie: row.id + COOKIE_OFFSET,
-        name: row.name,
-        fileid: row.fileid,
-        attributes: this.#attributes(this.#unstable.overlay(row.inode)),
-      }));
-    } else {
-      const rows = this.#store.entries(parent.fileid, afterId, limit + 1);
-      fetched = rows.length;
-      entries = rows.slice(0, limit).map((row) => ({ cookie: row.id + COOKIE_OFFSET, name: row.name, fileid: row.fileid }));
-    }
-    return { entries, eof: fetched <= limit };
+    const rows = this.#store.entries(parent.fileid, afterId, limit + 1);
+    // Attributes come through the inode cache: cheaper than joining the inodes in the query.
+    const entries: DirectoryEntry[] = rows.slice(0, limit).map((row) => ({
+      cookie: row.id + COOKIE_OFFSET,
+      name: row.name,
+      fileid: row.fileid,
+      ...(withAttributes && { attributes: this.#attributes(this.#inode(row.fileid)) }),
+    }));
+    return { entries, eof: rows.length <= limit };
+  }
+
+  get writeVerifier(): Buffer {
+    return this.#writeVerifier;
+  }
+
+  committed(): Promise<void> | undefined {
+    return this.#store.committed();
   }
 
   cookieVerifier(directory: bigint): Buffer {
@@ -394,7 +420,9 @@ export class DirectoryVolume implements Volume {
     let failure: unknown;
     try {
       await this.#unstable.stabilizeAll();
+      if (this.#commitFailed) throw new StorageError('io', 'a metadata commit failed while the volume was open');
       this.#store.setMeta(META_KEYS.state, Buffer.from(VOLUME_STATE_CLEAN));
+      this.#store.commit();
     } catch (error) {
       failure = storageErrorFromDatabase(error);
     }
@@ -515,8 +543,10 @@ export class DirectoryVolume implements Volume {
     for (const inode of deleted) {
       this.#handles.forget(inode.fileid, inode.generation);
       this.#unstable.forget(inode.fileid);
-      if (inode.type === 'reg') this.#data.discard(inode.fileid);
     }
+    // The one step a failed commit could not take back waits for the commit.
+    const discarded = deleted.filter((inode) => inode.type === 'reg');
+    if (discarded.length > 0) this.#store.afterCommit(() => discarded.forEach((inode) => this.#data.discard(inode.fileid)));
     return result;
   }
 

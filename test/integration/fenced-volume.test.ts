@@ -48,7 +48,15 @@ test('fencing: a fenced volume drops CREATE unanswered and still answers GETATTR
     assert.equal(decodeNfsReply(NFSPROC3.GETATTR, Buffer.concat(getattr!)).status, nfsstat3.NFS3_OK, 'reads are still answered');
     allowed = true;
     assert.equal(decodeNfsReply(NFSPROC3.CREATE, Buffer.concat((await create('after-fencing'))!)).status, nfsstat3.NFS3_OK, 'the dropped call was not executed, nor cached');
-    await volume.close();
+
+    // Group commit: the change is made when the call runs, but the reply waits for the commit.
+    // Fenced in between (the lease ran out), the commit is refused and the call is dropped.
+    const racing = create('fenced-before-commit');
+    allowed = false;
+    assert.equal(await racing, undefined, 'no reply for a change that never became durable');
+    allowed = true;
+    assert.equal(decodeNfsReply(NFSPROC3.CREATE, Buffer.concat((await create('fenced-before-commit'))!)).status, nfsstat3.NFS3_OK, 'it was rolled back, so a retransmission creates it');
+    await assert.rejects(volume.close(), /a metadata commit failed/, 'a volume that lost a commit is not closed clean');
   } finally {
     scratch.remove();
   }
