@@ -1,28 +1,38 @@
 // `npm run bench`: the shared nfsbench set (../shared/bench/run-bench.sh) against Tandem and,
 // when NFS-Ganesha is installed, against Ganesha, back to back in one run on the same kind of
-// backing directory (tmpfs under /dev/shm, so the server and not the disk is measured). Prints
-// both servers' figures side by side with the ratio per row, and each server's peak resident
-// memory. A benchmark, not a test: it asserts nothing and reports what it saw.
+// backing directory (tmpfs under /dev/shm, so the server and not the disk is measured). Tandem
+// runs as deployed: a loopback pair (two `tandem node` processes, leases, reply mirroring),
+// measured on filer a, and in the set's last step, a paced probe, filer a is taken over by b: the
+// probe's longest pause is the planned-takeover pause of the same run. Prints both servers'
+// figures side by side with the ratio per row, and each server's peak resident memory (Tandem:
+// node a, which served the whole set). A benchmark, not a test: it asserts nothing and reports
+// what it saw.
 //
 // env: BENCH_OUT (default bench/out/<timestamp>), BENCH_DATA_SECS (15), BENCH_META_REPEAT (3),
-//      BENCH_PORT_TANDEM (32049), BENCH_PORT_GANESHA (32149; MOUNT on +1), SKIP_GANESHA=1.
+//      BENCH_PORT_GANESHA (32149; MOUNT on +1), SKIP_GANESHA=1.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nfsbench } from '../test/support/nfsbench.js';
+import { startLoopbackPair, TANDEM } from './loopback-pair.js';
 import { median } from './stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED_BENCH = path.resolve(REPO, '..', 'shared', 'bench');
-const TANDEM = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const OUT = process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'out', STAMP);
 const TMPFS = path.join('/dev/shm', `tandem-bench-${process.pid}`);
 const DATA_SECS = process.env.BENCH_DATA_SECS ?? '15';
 const META_REPEAT = process.env.BENCH_META_REPEAT ?? '3';
-const TANDEM_PORT = Number(process.env.BENCH_PORT_TANDEM ?? 32049);
 const GANESHA_PORT = Number(process.env.BENCH_PORT_GANESHA ?? 32149);
+/** Filer addresses of the measured pair: apart from the demo's and bench:takeover's. */
+const TANDEM_FILER_ADDRESSES: readonly [string, string] = ['127.0.0.41', '127.0.0.42'];
+/** When, in the 10 s probe, filer a is taken over. */
+const PROBE_AT_SECS = 5;
+/** The takeover issue's target for a planned takeover's client pause. */
+const TAKEOVER_PAUSE_TARGET_MS = 100;
 
 interface Figures {
   readonly rows: Map<string, number>;
@@ -55,6 +65,9 @@ function summaryLine(file: string, mode: string): Map<string, string> | undefine
 }
 
 
+/** The probe's longest pause: for Tandem, the planned takeover's; for Ganesha, none is made. */
+const PAUSE_ROW = 'probe max pause ms (Tandem: with a planned takeover)';
+
 const META_PHASES = ['create', 'lookup', 'getattr', 'setattr', 'readdirp', 'remove', 'mkdir', 'rmdir'];
 
 /** The figures of one run-bench.sh output directory. */
@@ -69,6 +82,8 @@ function figures(dir: string, peak: number | undefined): Figures {
     const value = summaryLine(path.join(dir, `data-${mode}.txt`), mode)?.get(key);
     if (value !== undefined) rows.set(label, Number(value));
   }
+  const pause = summaryLine(path.join(dir, 'probe.txt'), 'probe')?.get('max_pause_ms');
+  if (pause !== undefined) rows.set(PAUSE_ROW, Number(pause));
   const metaRuns = readdirSync(dir).filter((f) => /^meta-q16-r\d+\.txt$/.test(f));
   for (const phase of META_PHASES) {
     const values = metaRuns
@@ -80,7 +95,7 @@ function figures(dir: string, peak: number | undefined): Figures {
   return { rows, peakRssMiB: peak };
 }
 
-async function runBench(label: string, url: string, serverPid: number, outDir: string): Promise<Figures> {
+async function runBench(label: string, url: string, serverPid: number, outDir: string, env: Record<string, string> = {}): Promise<Figures> {
   let peak: number | undefined;
   const sampler = setInterval(() => (peak = peakRssMiB(serverPid) ?? peak), 500);
   await sh('bash', [path.join(SHARED_BENCH, 'run-bench.sh'), url, outDir], {
@@ -90,34 +105,31 @@ async function runBench(label: string, url: string, serverPid: number, outDir: s
     META_REPEAT,
     META_QDS: '16',
     QUIET_WAIT: '30',
+    // Paced as in the takeover issue, so the client does not slow the takeover it measures.
+    PROBE_RATE: '2000',
+    ...env,
   });
   clearInterval(sampler);
   peak = peakRssMiB(serverPid) ?? peak;
   return figures(outDir, peak);
 }
 
+/** Tandem as it is deployed: a pair of nodes, measured on filer a, which is taken over mid-probe. */
 async function benchTandem(): Promise<Figures> {
-  const volume = path.join(TMPFS, 'tandem', 'export');
-  mkdirSync(path.dirname(volume), { recursive: true });
-  await sh(process.execPath, [TANDEM, 'volume', 'create', volume]);
-  const server = spawn(
-    process.execPath,
-    [TANDEM, 'serve', '--volume', volume, '--listen', `127.0.0.1:${TANDEM_PORT}`, '--clients', '127.0.0.1(rw,no_root_squash)', '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    server.on('exit', (code) => reject(new Error(`tandem serve exited ${code}`)));
-    server.stdout.on('data', (chunk: Buffer) => {
-      const line = chunk.toString().split('\n').find((l) => l.startsWith('nfs://'));
-      if (line !== undefined) resolve(line.trim());
-    });
+  const out = path.join(OUT, 'tandem');
+  mkdirSync(out, { recursive: true });
+  const pair = await startLoopbackPair({
+    directory: path.join(TMPFS, 'tandem'),
+    out,
+    filerAddresses: TANDEM_FILER_ADDRESSES,
+    filer: 'a',
+    nfsbenchBinary: await nfsbench(),
   });
-  server.removeAllListeners('exit');
   try {
-    return await runBench('tandem', url, server.pid!, path.join(OUT, 'tandem'));
+    const takeover = `${JSON.stringify(process.execPath)} ${JSON.stringify(TANDEM)} takeover a --config ${JSON.stringify(pair.configFile)} --json`;
+    return await runBench('tandem', pair.url, pair.nodes[0]!.pid!, out, { PROBE_CMD: takeover, PROBE_AT: String(PROBE_AT_SECS) });
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await pair.stop();
   }
 }
 
@@ -140,16 +152,41 @@ async function benchGanesha(): Promise<Figures | undefined> {
   }
 }
 
-function table(tandem: Figures, ganesha: Figures | undefined): string {
-  const format = (v: number | undefined) => (v === undefined ? '-' : Math.round(v).toLocaleString('en-US'));
-  const lines = ['| row | Tandem | Ganesha | Tandem / Ganesha |', '| --- | ---: | ---: | ---: |'];
+/** Tandem ÷ Ganesha per throughput row (higher is better for Tandem). */
+function ratios(tandem: Figures, ganesha: Figures | undefined): Map<string, number> {
+  const result = new Map<string, number>();
   for (const [row, value] of tandem.rows) {
     const peer = ganesha?.rows.get(row);
-    lines.push(`| ${row} | ${format(value)} | ${format(peer)} | ${peer ? (value / peer).toFixed(2) + 'x' : '-'} |`);
+    if (row !== PAUSE_ROW && peer !== undefined && peer > 0) result.set(row, value / peer);
+  }
+  return result;
+}
+
+function table(tandem: Figures, ganesha: Figures | undefined): string {
+  const format = (v: number | undefined) => (v === undefined ? '-' : Math.round(v).toLocaleString('en-US'));
+  const byRow = ratios(tandem, ganesha);
+  const lines = ['| row | Tandem | Ganesha | Tandem / Ganesha |', '| --- | ---: | ---: | ---: |'];
+  for (const [row, value] of tandem.rows) {
+    const ratio = byRow.get(row);
+    lines.push(`| ${row} | ${format(value)} | ${format(ganesha?.rows.get(row))} | ${ratio === undefined ? '-' : `${ratio.toFixed(2)}x`} |`);
   }
   const peerRss = ganesha?.peakRssMiB;
   lines.push(`| peak RSS MiB | ${format(tandem.peakRssMiB)} | ${format(peerRss)} | ${tandem.peakRssMiB && peerRss ? (tandem.peakRssMiB / peerRss).toFixed(2) + 'x' : '-'} |`);
   return lines.join('\n');
+}
+
+/** The issue's targets, each with what this run saw. */
+function verdicts(tandem: Figures, ganesha: Figures | undefined): string[] {
+  const byRow = [...ratios(tandem, ganesha)];
+  const behind = byRow.filter(([, ratio]) => ratio < 1);
+  const pause = tandem.rows.get(PAUSE_ROW);
+  const rss = tandem.peakRssMiB;
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  return [
+    `- every row at least 1.0x Ganesha: ${byRow.length === 0 ? 'not measured' : `${mark(behind.length === 0)} (${byRow.length - behind.length} of ${byRow.length}${behind.length > 0 ? `; behind: ${behind.map(([row, ratio]) => `${row.split(' ').slice(0, 2).join(' ')} ${ratio.toFixed(2)}x`).join(', ')}` : ''})`}`,
+    `- Tandem peak RSS under 200 MiB: ${rss === undefined ? 'not measured' : `${mark(rss < 200)} (${rss.toFixed(0)} MiB)`}`,
+    `- planned-takeover pause at most ${TAKEOVER_PAUSE_TARGET_MS} ms: ${pause === undefined ? 'not measured' : `${mark(pause <= TAKEOVER_PAUSE_TARGET_MS)} (${pause.toFixed(1)} ms)`}`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -159,6 +196,7 @@ async function main(): Promise<void> {
     const ganesha = await benchGanesha();
     console.log(`\n## Tandem beside NFS-Ganesha (tmpfs, loopback, one run; raw output in ${OUT})\n`);
     console.log(table(tandem, ganesha));
+    console.log(`\n${verdicts(tandem, ganesha).join('\n')}`);
     if (ganesha === undefined) console.log('\n(NFS-Ganesha not measured: install nfs-ganesha nfs-ganesha-vfs, or SKIP_GANESHA was set)');
   } finally {
     rmSync(TMPFS, { recursive: true, force: true });

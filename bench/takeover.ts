@@ -15,19 +15,16 @@
 //      bench/out/takeover-<timestamp>), BENCH_PROBE_RATE (2000 requests/s).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initCluster } from '../src/cluster/init.js';
-import type { CommandReport, EventReport, StatusReport } from '../src/admin/cluster-service.js';
+import type { CommandReport, EventReport } from '../src/admin/cluster-service.js';
 import { nfsbench, summary } from '../test/support/nfsbench.js';
-import { run as runProcess, type RunResult } from '../test/support/processes.js';
+import { BenchFailure, sleep, startLoopbackPair, stopChild, tandem, within, type LoopbackPair } from './loopback-pair.js';
 import { median } from './stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TANDEM = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const OUT = process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'out', `takeover-${STAMP}`);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
@@ -37,9 +34,8 @@ const FILER_ADDRESSES: readonly [string, string] = ['127.0.0.31', '127.0.0.32'];
 const FILER = 'a';
 /** Probe activity between one operation's end and the next one's start. */
 const SETTLE_MS = 500;
+/** How long the probe may take to start. */
 const START_DEADLINE_MS = 30_000;
-/** A CLI command's limit: the operation deadline (10 s by default) and margin. */
-const COMMAND_DEADLINE_MS = 30_000;
 /** Time kept at the end of BENCH_MAX_SECS for the probe's final check and the shutdown. */
 const RESERVE_MS = 20_000;
 const TAIL_MS = 1_000;
@@ -51,8 +47,6 @@ const PHASES = ['check', 'negotiate', 'drain', 'release', 'claim', 'serve', 'tot
 
 const startedAt = Date.now();
 const runDeadline = startedAt + MAX_SECS * 1000;
-
-class BenchFailure extends Error {}
 
 interface Operation {
   readonly kind: 'takeover' | 'giveback';
@@ -71,118 +65,6 @@ interface Pause {
 // ---- processes ----
 
 /** The shared process runner (test/support), its deadline failure reported as a BenchFailure. */
-function run(command: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
-  return runProcess(command, args, { timeoutMs }).catch((error: unknown) => {
-    throw new BenchFailure(error instanceof Error ? error.message : String(error));
-  });
-}
-
-const tandem = (args: readonly string[], timeoutMs = COMMAND_DEADLINE_MS) => run(process.execPath, [TANDEM, ...args], timeoutMs);
-
-function stopChild(child: ChildProcess, signal: NodeJS.Signals, deadlineMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, deadlineMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill(signal);
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `promise`, or 'timeout' after `ms`; the timer does not outlive the race. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// ---- free ports ----
-
-function listen(host: string, port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen({ host, port, exclusive: true }, () => resolve(server));
-  });
-}
-
-const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-
-/** `count` distinct free ports on 127.0.0.1, and one port free on both filer addresses. */
-async function freePorts(count: number): Promise<{ loopback: number[]; filer: number }> {
-  const held: Server[] = [];
-  try {
-    const loopback: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = await listen('127.0.0.1', 0);
-      if (server === undefined) throw new BenchFailure('no free port on 127.0.0.1');
-      held.push(server);
-      loopback.push((server.address() as { port: number }).port);
-    }
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const first = await listen(FILER_ADDRESSES[0], 0);
-      if (first === undefined) throw new BenchFailure(`cannot listen on ${FILER_ADDRESSES[0]}`);
-      held.push(first);
-      const port = (first.address() as { port: number }).port;
-      const second = await listen(FILER_ADDRESSES[1], port);
-      if (second !== undefined) {
-        held.push(second);
-        return { loopback, filer: port };
-      }
-    }
-    throw new BenchFailure(`no port free on both ${FILER_ADDRESSES.join(' and ')}`);
-  } finally {
-    await Promise.all(held.map(close));
-  }
-}
-
-// ---- the cluster ----
-
-async function status(configFile: string, node: string): Promise<StatusReport | undefined> {
-  const result = await tandem(['status', '--config', configFile, '--node', node, '--json'], 10_000);
-  if (result.code !== 0) return undefined;
-  try {
-    return JSON.parse(result.stdout) as StatusReport;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Each node, asked itself, serves its own filer, sees its partner up and the mailbox agreeing. */
-function ready(report: StatusReport | undefined, node: string): boolean {
-  if (report === undefined || report.node !== node || report.operation !== null) return false;
-  if (!report.nodes.every((n) => n.up && n.interconnectUp)) return false;
-  return report.filers.every((filer) => filer.servedBy === filer.home && filer.state === 'normal' && (filer.home !== node || filer.phase === 'serving'));
-}
-
-/** Waits until both filers are served; returns filer a's first URL. */
-async function waitServed(configFile: string, nodes: readonly ChildProcess[], nfsbenchBinary: string): Promise<string> {
-  const deadline = Date.now() + START_DEADLINE_MS;
-  for (;;) {
-    const exited = nodes.find((child) => child.exitCode !== null || child.signalCode !== null);
-    if (exited !== undefined) throw new BenchFailure(`a node exited (${exited.exitCode ?? exited.signalCode}) before both filers were served; see its log in ${OUT}`);
-    const [a, b] = await Promise.all([status(configFile, 'a'), status(configFile, 'b')]);
-    if (ready(a, 'a') && ready(b, 'b')) {
-      const url = a!.filers.find((filer) => filer.name === FILER)?.urls[0];
-      if (url === undefined) throw new BenchFailure(`status names no URL for filer ${FILER}`);
-      // And a client can mount it: one LOOKUP of a missing name.
-      const check = await run(nfsbenchBinary, ['-x', url, 'no-such-name'], 15_000);
-      if (check.code === 0) return url;
-    }
-    if (Date.now() > deadline) throw new BenchFailure(`the filers were not both served within ${START_DEADLINE_MS} ms; see the node logs in ${OUT}`);
-    await sleep(200);
-  }
-}
-
 async function operate(configFile: string, kind: Operation['kind'], cycle: number, log: string[]): Promise<Operation> {
   const spawnedAtMs = Date.now();
   const result = await tandem([kind, FILER, '--config', configFile, '--json']);
@@ -369,8 +251,7 @@ async function main(): Promise<number> {
   }
   mkdirSync(OUT, { recursive: true });
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-takeover-'));
-  const nodes: ChildProcess[] = [];
-  const logFds: number[] = [];
+  let pair: LoopbackPair | undefined;
   const commandLog: string[] = [];
   const operations: Operation[] = [];
   let probe: Probe | undefined;
@@ -390,23 +271,8 @@ async function main(): Promise<number> {
 
   try {
     const binary = await nfsbench();
-    const ports = await freePorts(4);
-    const directory = path.join(scratch, 'cluster');
-    const { configFile } = await initCluster(directory, {
-      endpoints: {
-        interconnectPorts: [ports.loopback[0]!, ports.loopback[1]!],
-        adminPorts: [ports.loopback[2]!, ports.loopback[3]!],
-        filerAddresses: FILER_ADDRESSES,
-        filerPort: ports.filer,
-      },
-    });
-    copyFileSync(configFile, path.join(OUT, 'tandem.yaml'));
-    for (const name of ['a', 'b']) {
-      const fd = openSync(path.join(OUT, `node-${name}.log`), 'w');
-      logFds.push(fd);
-      nodes.push(spawn(process.execPath, [TANDEM, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', fd, fd] }));
-    }
-    const url = await waitServed(configFile, nodes, binary);
+    pair = await startLoopbackPair({ directory: path.join(scratch, 'cluster'), out: OUT, filerAddresses: FILER_ADDRESSES, filer: FILER, nfsbenchBinary: binary });
+    const { configFile, url } = pair;
     clusterStarted = true;
 
     const cyclesDeadline = runDeadline - RESERVE_MS;
@@ -440,8 +306,7 @@ async function main(): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     if (probe !== undefined) await stopChild(probe.child, 'SIGKILL', 1000);
-    await Promise.all(nodes.map((child) => stopChild(child, 'SIGTERM', 20_000)));
-    for (const fd of logFds) closeSync(fd);
+    await pair?.stop();
     rmSync(scratch, { recursive: true, force: true });
     writeFileSync(path.join(OUT, 'commands.jsonl'), commandLog.map((line) => `${line}\n`).join(''));
     if (probe !== undefined) writeFileSync(path.join(OUT, 'probe.txt'), probe.output());

@@ -115,19 +115,40 @@ test('file handles: a genuine handle with another generation is stale', async ()
 
 test('file handles: verified handles are cached, and the cache is bounded', () => {
   // Goal: the hot path skips the HMAC and the lookup, and the cache forgets the least recently used.
+  const volumeId = randomBytes(16);
+  const key = randomBytes(32);
   let lookups = 0;
-  const handles = new FileHandles(randomBytes(16), randomBytes(32), () => {
+  const handles = new FileHandles(volumeId, key, () => {
     lookups += 1;
     return 0;
   });
-  const first = handles.encode(1n, 0);
+  // Handles a client kept from before a restart: made by another instance with the same key.
+  const before = new FileHandles(volumeId, key, () => 0);
+  const first = before.encode(1n, 0);
   handles.resolve(first);
   handles.resolve(first);
   assert.equal(lookups, 1, 'second resolve from the cache');
-  for (let fileid = 2n; fileid <= BigInt(HANDLE_CACHE_ENTRIES_MAX) + 1n; fileid += 1n) {
-    handles.resolve(handles.encode(fileid, 0));
+  handles.resolve(handles.encode(2n, 0));
+  assert.equal(lookups, 1, 'a handle this instance made is genuine by construction: no lookup');
+  for (let fileid = 3n; fileid <= BigInt(HANDLE_CACHE_ENTRIES_MAX) + 2n; fileid += 1n) {
+    handles.resolve(before.encode(fileid, 0));
   }
-  const before = lookups;
+  const counted = lookups;
   handles.resolve(first);
-  assert.equal(lookups, before + 1, 'the oldest entry was evicted');
+  assert.equal(lookups, counted + 1, 'the oldest entry was evicted');
+});
+
+test('file handles: encoding is cached per fileid, and a new generation gets a new handle', () => {
+  // Goal: the HMAC of a handle is paid once per file, and the cache never hands out an old generation's handle.
+  const handles = new FileHandles(randomBytes(16), randomBytes(32), () => 0);
+  const first = handles.encode(7n, 1);
+  const again = handles.encode(7n, 1);
+  assert.deepEqual(again, first);
+  again.fill(0);
+  assert.deepEqual(handles.encode(7n, 1), first, 'callers get copies: changing one leaves the cache as it was');
+  const next = handles.encode(7n, 2);
+  assert.notDeepEqual(next, first);
+  assert.equal(next.readUInt32BE(25), 2);
+  handles.forget(7n, 2);
+  assert.deepEqual(handles.encode(7n, 2), next, 'after forget it is encoded anew, to the same bytes');
 });

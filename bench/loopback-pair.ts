@@ -1,0 +1,185 @@
+// A loopback pair for the benchmarks: initialises a cluster in a directory of the caller's (its
+// volumes and mailbox live there, so a directory on tmpfs measures the servers and not a disk),
+// on two filer addresses of 127.0.0.0/8 and free ports, runs both nodes as `tandem node`
+// processes with their logs in the out directory, and waits until both filers are served and
+// one can be mounted. Shared by `npm run bench` and `npm run bench:takeover`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, openSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initCluster } from '../src/cluster/init.js';
+import type { StatusReport } from '../src/admin/cluster-service.js';
+import { run as runProcess, type RunResult } from '../test/support/processes.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TANDEM = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
+const START_DEADLINE_MS = 30_000;
+/** A CLI command's limit: the operation deadline (10 s by default) and margin. */
+const COMMAND_DEADLINE_MS = 30_000;
+/** How long a node may take to stop before it is killed. */
+const STOP_DEADLINE_MS = 20_000;
+
+/** A step of a benchmark that failed: reported, not thrown past main. */
+export class BenchFailure extends Error {}
+
+export function run(command: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
+  return runProcess(command, args, { timeoutMs }).catch((error: unknown) => {
+    throw new BenchFailure(error instanceof Error ? error.message : String(error));
+  });
+}
+
+export const tandem = (args: readonly string[], timeoutMs = COMMAND_DEADLINE_MS) => run(process.execPath, [TANDEM, ...args], timeoutMs);
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or 'timeout' after `ms`; the timer does not outlive the race. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals, deadlineMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, deadlineMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+
+function listen(host: string, port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen({ host, port, exclusive: true }, () => resolve(server));
+  });
+}
+
+const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+/** `count` distinct free ports on 127.0.0.1, and one port free on both filer addresses. */
+async function freePorts(count: number, filerAddresses: readonly [string, string]): Promise<{ loopback: number[]; filer: number }> {
+  const held: Server[] = [];
+  try {
+    const loopback: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = await listen('127.0.0.1', 0);
+      if (server === undefined) throw new BenchFailure('no free port on 127.0.0.1');
+      held.push(server);
+      loopback.push((server.address() as { port: number }).port);
+    }
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const first = await listen(filerAddresses[0], 0);
+      if (first === undefined) throw new BenchFailure(`cannot listen on ${filerAddresses[0]}`);
+      held.push(first);
+      const port = (first.address() as { port: number }).port;
+      const second = await listen(filerAddresses[1], port);
+      if (second !== undefined) {
+        held.push(second);
+        return { loopback, filer: port };
+      }
+    }
+    throw new BenchFailure(`no port free on both ${filerAddresses.join(' and ')}`);
+  } finally {
+    await Promise.all(held.map(close));
+  }
+}
+
+
+export async function status(configFile: string, node: string): Promise<StatusReport | undefined> {
+  const result = await tandem(['status', '--config', configFile, '--node', node, '--json'], 10_000);
+  if (result.code !== 0) return undefined;
+  try {
+    return JSON.parse(result.stdout) as StatusReport;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each node, asked itself, serves its own filer, sees its partner up and the mailbox agreeing. */
+function ready(report: StatusReport | undefined, node: string): boolean {
+  if (report === undefined || report.node !== node || report.operation !== null) return false;
+  if (!report.nodes.every((n) => n.up && n.interconnectUp)) return false;
+  return report.filers.every((filer) => filer.servedBy === filer.home && filer.state === 'normal' && (filer.home !== node || filer.phase === 'serving'));
+}
+
+/** Waits until both filers are served; returns `filer`'s first URL. */
+async function waitServed(configFile: string, nodes: readonly ChildProcess[], nfsbenchBinary: string, filer: string, logs: string): Promise<string> {
+  const deadline = Date.now() + START_DEADLINE_MS;
+  for (;;) {
+    const exited = nodes.find((child) => child.exitCode !== null || child.signalCode !== null);
+    if (exited !== undefined) throw new BenchFailure(`a node exited (${exited.exitCode ?? exited.signalCode}) before both filers were served; see its log in ${logs}`);
+    const [a, b] = await Promise.all([status(configFile, 'a'), status(configFile, 'b')]);
+    if (ready(a, 'a') && ready(b, 'b')) {
+      const url = a!.filers.find((report) => report.name === filer)?.urls[0];
+      if (url === undefined) throw new BenchFailure(`status names no URL for filer ${filer}`);
+      // And a client can mount it: one LOOKUP of a missing name.
+      const check = await run(nfsbenchBinary, ['-x', url, 'no-such-name'], 15_000);
+      if (check.code === 0) return url;
+    }
+    if (Date.now() > deadline) throw new BenchFailure(`the filers were not both served within ${START_DEADLINE_MS} ms; see the node logs in ${logs}`);
+    await sleep(200);
+  }
+}
+
+export interface LoopbackPair {
+  readonly configFile: string;
+  /** The first URL of the filer asked for. */
+  readonly url: string;
+  readonly nodes: readonly ChildProcess[];
+  /** Stops both nodes (SIGTERM, then SIGKILL past the deadline) and closes their logs. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the pair in `directory` on `filerAddresses`, logs and tandem.yaml in `out`; resolves
+ * once `filer` can be mounted at the returned URL. A node that fails stops the other.
+ */
+export async function startLoopbackPair(options: {
+  readonly directory: string;
+  readonly out: string;
+  readonly filerAddresses: readonly [string, string];
+  readonly filer: string;
+  readonly nfsbenchBinary: string;
+}): Promise<LoopbackPair> {
+  const ports = await freePorts(4, options.filerAddresses);
+  const { configFile } = await initCluster(options.directory, {
+    endpoints: {
+      interconnectPorts: [ports.loopback[0]!, ports.loopback[1]!],
+      adminPorts: [ports.loopback[2]!, ports.loopback[3]!],
+      filerAddresses: options.filerAddresses,
+      filerPort: ports.filer,
+    },
+  });
+  copyFileSync(configFile, path.join(options.out, 'tandem.yaml'));
+  const logFds: number[] = [];
+  const nodes: ChildProcess[] = [];
+  for (const name of ['a', 'b']) {
+    const fd = openSync(path.join(options.out, `node-${name}.log`), 'w');
+    logFds.push(fd);
+    nodes.push(spawn(process.execPath, [TANDEM, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', fd, fd] }));
+  }
+  const stop = async () => {
+    await Promise.all(nodes.map((child) => stopChild(child, 'SIGTERM', STOP_DEADLINE_MS)));
+    for (const fd of logFds.splice(0)) closeSync(fd);
+  };
+  try {
+    const url = await waitServed(configFile, nodes, options.nfsbenchBinary, options.filer, options.out);
+    return { configFile, url, nodes, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
