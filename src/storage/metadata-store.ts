@@ -18,10 +18,10 @@
 //
 // Inodes and directory entries read are kept in bounded caches: this store is the only writer
 // of its database (one node serves a volume at a time), and every change goes through the
-// methods below, which update the caches as they update the rows. A transaction that fails forgets the
-// inodes it touched, so the cache never shows what was rolled back. Reading an inode through
-// SQLite costs about 7 us (a read transaction on the WAL and 19 columns as bigints); most
-// NFS requests read two or three, so this is the cheapest win on every request.
+// methods below, which update the caches as they update the rows. A transaction or commit that
+// fails forgets what it touched, so the caches never show what was rolled back. Reading an
+// inode through SQLite costs about 7 us (a read transaction on the WAL and 19 columns as
+// bigints), and most NFS requests read two or three.
 
 import Database from 'better-sqlite3';
 import { StorageError, type DeviceNumber, type FileType, type MutationGuard, type Timestamp } from './types.js';
