@@ -174,9 +174,14 @@ export interface KeeperFixture {
   readonly t0: number;
 }
 
-export function keeperFixture(overrides: Partial<LeaseKeeperOptions> = {}): KeeperFixture {
+/** A keeper on simulated time; `clockOf` may bend the clock the keeper and the store see. */
+export function keeperFixture(
+  overrides: Partial<LeaseKeeperOptions> = {},
+  clockOf: (simulated: SimClock) => InterconnectClock = (simulated) => simulated,
+): KeeperFixture {
   const time = new SimulatedTime();
-  const clock = time.clock();
+  const simulated = time.clock();
+  const clock = clockOf(simulated);
   const store = new ScriptedStore(clock);
   const expiries: LeaseExpiry[] = [];
   const keeper = new LeaseKeeper({
@@ -190,7 +195,7 @@ export function keeperFixture(overrides: Partial<LeaseKeeperOptions> = {}): Keep
     onExpired: (expiry) => expiries.push(expiry),
     ...overrides,
   });
-  return { time, clock, store, keeper, expiries, t0: clock.nowMs() };
+  return { time, clock: simulated, store, keeper, expiries, t0: clock.nowMs() };
 }
 
 /** Starts the keeper and completes its first write at once: valid until t0 + leaseMs. */

@@ -8,9 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InterconnectClock } from './interconnect/clock.js';
 import { silentLogger } from '../platform/logger.js';
 import {
   LEASE_BYTES_MAX,
@@ -21,7 +19,6 @@ import {
   LeaseKeeper,
   LeaseObserver,
   leasePath,
-  type LeaseExpiry,
   readLease,
   writeLease,
   writeLeaseSync,
@@ -35,7 +32,6 @@ import {
   record,
   RHO,
   runTimeline,
-  ScriptedStore,
   SimulatedTime,
   startedKeeper,
   timelines,
@@ -235,25 +231,12 @@ test('lease keeper: a renewal completing after the lapse does not bring validity
 test('lease keeper: a renewal due after a stall past validUntil is not written, and the lease lapses', async () => {
   // Goal: a stale holder writes nothing once its lease lapsed, even when the renewal timer runs
   // before the expiry timer (the partner may already be writing lease.json for the next epoch).
-  const time = new SimulatedTime();
-  const simulated = time.clock();
   let stalledMs = 0; // how far the clock ran while the process was stopped, its timers not yet run
-  const clock: InterconnectClock = { nowMs: () => simulated.nowMs() + stalledMs, after: (delayMs, run) => simulated.after(delayMs, run) };
-  const store = new ScriptedStore(clock);
-  const expiries: LeaseExpiry[] = [];
   const renewed: number[] = [];
-  const keeper = new LeaseKeeper({
-    folder: join(tmpdir(), 'unused', FILER),
-    filer: FILER,
-    owner: 'a',
-    epoch: 7n,
-    clock,
-    log: silentLogger(),
-    write: store.write,
-    onExpired: (expiry) => expiries.push(expiry),
-    onRenewed: (validUntilMs) => renewed.push(validUntilMs),
-  });
-  const t0 = clock.nowMs();
+  const { time, store, keeper, expiries, t0 } = keeperFixture(
+    { onRenewed: (validUntilMs) => renewed.push(validUntilMs) },
+    (simulated) => ({ nowMs: () => simulated.nowMs() + stalledMs, after: (delayMs, run) => simulated.after(delayMs, run) }),
+  );
   const started = keeper.start();
   store.last.complete();
   assert.equal(await started, true);

@@ -44,8 +44,8 @@ export class FileHandles {
   }
 
   encode(fileid: bigint, generation: number): Buffer {
-    const known = this.#encoded.get(fileid);
-    if (known !== undefined && known.readUInt32BE(GENERATION_OFFSET) === generation) return Buffer.from(known);
+    const known = this.#known(fileid, generation);
+    if (known !== undefined) return Buffer.from(known);
     const handle = this.#encodeNew(fileid, generation);
     // Genuine by construction: its first use need not verify it.
     this.#remember(handle.toString('latin1'), fileid);
@@ -86,8 +86,15 @@ export class FileHandles {
 
   /** Drops the cached handle of a deleted inode, so it resolves as 'stale' from now on. */
   forget(fileid: bigint, generation: number): void {
-    this.#verified.delete(this.#encodeNew(fileid, generation).toString('latin1'));
+    const handle = this.#known(fileid, generation) ?? this.#encodeNew(fileid, generation);
+    this.#verified.delete(handle.toString('latin1'));
     this.#encoded.delete(fileid);
+  }
+
+  /** The cached handle of `fileid` if it was encoded for this generation. */
+  #known(fileid: bigint, generation: number): Buffer | undefined {
+    const known = this.#encoded.get(fileid);
+    return known !== undefined && known.readUInt32BE(GENERATION_OFFSET) === generation ? known : undefined;
   }
 
   /** Forgets every verified handle (their files are checked again on next use). */
