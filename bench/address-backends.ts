@@ -31,6 +31,8 @@ interface Backend {
   readonly url: string;
   readonly within: readonly string[];
   command(kind: Operation): Promise<{ ok: boolean; text: string }>;
+  /** The nodes' logs, for a failure message (empty where the backend keeps them elsewhere). */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ async function loopback(): Promise<Backend> {
       const outcome = kind === 'takeover' ? await pair.takeover('a', 'b') : await pair.giveback('a', 'b');
       return { ok: outcome.code === 0, text: JSON.stringify(outcome.report) };
     },
+    logs: () => pair.logs,
     stop: () => pair.stop(),
   };
 }
@@ -62,6 +65,7 @@ async function linux(bed: NetnsBed): Promise<Backend> {
       const outcome = await pair.command(kind, 'a', 'b');
       return { ok: outcome.code === 0, text: JSON.stringify(outcome.report) };
     },
+    logs: () => '',
     stop: () => pair.stop(),
   };
 }
@@ -72,7 +76,7 @@ async function measure(backend: Backend, kind: Operation, binary: string): Promi
   try {
     await probe.untilSecond(BEFORE_SECONDS);
     const result = await backend.command(kind);
-    if (!result.ok) throw new Error(`${backend.name} ${kind} failed: ${result.text}`);
+    if (!result.ok) throw new Error(`${backend.name} ${kind} failed: ${result.text}\n${backend.logs()}`);
     await probe.untilSecond(probe.second + AFTER_SECONDS);
     const figures = await probe.finish();
     if (figures.errors > 0 || figures.staleHandles > 0 || figures.lostAckedWrites > 0) {
