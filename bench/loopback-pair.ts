@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initCluster } from '../src/cluster/init.js';
+import { SERVER_NODE_OPTIONS } from '../src/platform/server-heap.js';
 import type { StatusReport } from '../src/admin/cluster-service.js';
 import { run as runProcess, type RunResult } from '../test/support/processes.js';
 
@@ -153,6 +154,8 @@ export async function startLoopbackPair(options: {
   readonly filerAddresses: readonly [string, string];
   readonly filer: string;
   readonly nfsbenchBinary: string;
+  /** Node.js options for the nodes' processes (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  readonly nodeOptions?: readonly string[];
 }): Promise<LoopbackPair> {
   const ports = await freePorts(4, options.filerAddresses);
   const { configFile } = await initCluster(options.directory, {
@@ -169,7 +172,7 @@ export async function startLoopbackPair(options: {
   for (const name of ['a', 'b']) {
     const fd = openSync(path.join(options.out, `node-${name}.log`), 'w');
     logFds.push(fd);
-    nodes.push(spawn(process.execPath, [TANDEM, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', fd, fd] }));
+    nodes.push(spawn(process.execPath, [...SERVER_NODE_OPTIONS, ...(options.nodeOptions ?? []), TANDEM, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', fd, fd] }));
   }
   const stop = async () => {
     await Promise.all(nodes.map((child) => stopChild(child, 'SIGTERM', STOP_DEADLINE_MS)));

@@ -12,6 +12,7 @@ import { initCluster } from '../cluster/init.js';
 import { adminToken } from '../admin/admin-token.js';
 import { AdminClient } from '../admin/admin-client.js';
 import type { StatusReport } from '../admin/cluster-service.js';
+import { SERVER_NODE_OPTIONS } from '../platform/server-heap.js';
 import { parseCommand } from './usage.js';
 
 /** How long the nodes may take to answer their admin APIs. */
@@ -35,7 +36,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   const configFile = path.join(directory, 'tandem.yaml');
   if (!existsSync(configFile)) await initCluster(directory);
   const config = await loadConfig(configFile);
-  const nodes = config.nodes.map((node) => spawn(process.execPath, [MAIN, 'node', '--config', configFile, '--node', node.name], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const nodes = config.nodes.map((node) => spawn(process.execPath, [...SERVER_NODE_OPTIONS, MAIN, 'node', '--config', configFile, '--node', node.name], { stdio: ['ignore', 'ignore', 'inherit'] }));
   const stopAll = () => Promise.all(nodes.map(stopChild));
   try {
     const token = adminToken(config.secret);

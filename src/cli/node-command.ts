@@ -5,6 +5,7 @@
 // fencing.md). Layer: cli.
 
 import { createLogger } from '../platform/logger.js';
+import { SERVER_HEAP_WARNING, serverHeapConfigured } from '../platform/server-heap.js';
 import { loadConfig } from '../cluster/config.js';
 import { NodeRuntime } from '../cluster/runtime/node-runtime.js';
 import { AdminServer } from '../admin/admin-server.js';
@@ -31,6 +32,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const config = await loadConfig(file);
   const log = createLogger(config.log.level);
   for (const warning of config.warnings) log.warn(warning);
+  if (!serverHeapConfigured()) log.warn(SERVER_HEAP_WARNING);
   const node = config.nodeNamed(name);
   if (node === undefined) throw new UsageError(`node: the configuration has no node "${name}" (it has ${config.nodes.map((n) => n.name).join(', ')})`);
   const runtime = await NodeRuntime.start(config, name, log);

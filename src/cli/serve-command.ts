@@ -2,6 +2,7 @@
 // shut it down cleanly (calls in progress are answered, volumes closed). Layer: cli.
 
 import { createLogger, isLogLevel } from '../platform/logger.js';
+import { SERVER_HEAP_WARNING, serverHeapConfigured } from '../platform/server-heap.js';
 import { CLIENTS_DEFAULT, parseClientRules, ExportRuleError } from '../exports/client-rules.js';
 import { FileServer, type ExportConfig } from '../server/file-server.js';
 import { parseCommand, parseListen, UsageError } from './usage.js';
@@ -52,7 +53,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     return at < 0 ? { directory: spec, rules } : { directory: spec.slice(0, at), path: spec.slice(at + 1), rules };
   });
   const { host, port } = parseListen(values.listen);
-  return serveUntilSignal(await FileServer.start({ exports, hosts: [host], port, log: createLogger(level) }));
+  const log = createLogger(level);
+  if (!serverHeapConfigured()) log.warn(SERVER_HEAP_WARNING);
+  return serveUntilSignal(await FileServer.start({ exports, hosts: [host], port, log }));
 }
 
 /** Prints the URLs, then runs until SIGINT/SIGTERM and stops cleanly. */

@@ -6,6 +6,8 @@
 // never holds more than `recordBytesMax` of one record: a header that claims more (say 2 GiB)
 // is a protocol violation that ends the connection before anything is allocated.
 
+import { bulkBuffers } from '../platform/buffer-pool.js';
+
 const LAST_FRAGMENT = 0x8000_0000;
 const FRAGMENT_LENGTH_MASK = 0x7fff_ffff;
 const HEADER_BYTES = 4;
@@ -85,7 +87,8 @@ export class RecordDecoder {
       else this.#pending[0] = first.subarray(bytes);
       return first.subarray(0, bytes);
     }
-    const out = Buffer.allocUnsafe(bytes);
+    // A large call (a WRITE) is assembled in a pooled buffer, which the server gives back.
+    const out = bulkBuffers.take(bytes);
     let filled = 0;
     while (filled < bytes) {
       const chunk = this.#pending[0]!;

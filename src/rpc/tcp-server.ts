@@ -10,6 +10,7 @@
 // gathered into one system call with cork/uncork.
 
 import net from 'node:net';
+import { bulkBuffers } from '../platform/buffer-pool.js';
 import type { Logger } from '../platform/logger.js';
 import { RecordDecoder, RecordTooLargeError, recordHeader } from './record-marking.js';
 import type { ConnectionInfo, Dispatcher } from './dispatcher.js';
@@ -113,7 +114,8 @@ class Connection {
       .dispatch(record, this.info)
       .then(
         (reply) => {
-          if (reply !== undefined) this.#send(reply);
+          if (reply !== undefined) this.#send(reply, record);
+          else bulkBuffers.give(record);
         },
         (error: unknown) => {
           // A bug, not bad input: the dispatcher maps every input to an outcome.
@@ -138,7 +140,11 @@ class Connection {
     else this.#socket.resume();
   }
 
-  #send(chunks: Buffer[]): void {
+  /**
+   * Writes a reply; once it has left, the pooled buffers of its call (the assembled record, a
+   * READ's data) go back to `bulkBuffers`. Until then a reply chunk may still refer to them.
+   */
+  #send(chunks: Buffer[], record: Buffer): void {
     if (this.#closed || this.#socket.destroyed) return;
     let bytes = 0;
     for (const chunk of chunks) bytes += chunk.length;
@@ -151,7 +157,14 @@ class Connection {
       });
     }
     this.#socket.write(recordHeader(bytes));
-    for (const chunk of chunks) this.#socket.write(chunk);
+    const last = chunks.length - 1;
+    for (let index = 0; index < last; index++) this.#socket.write(chunks[index]!);
+    // Writes complete in order: the last one's callback means the whole reply has left.
+    this.#socket.write(chunks[last]!, (error) => {
+      if (error !== null && error !== undefined) return;
+      bulkBuffers.give(record);
+      for (const chunk of chunks) bulkBuffers.give(chunk);
+    });
   }
 
   /** Resolves once no call of this connection is in progress. */

@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StorageError, type MutationGuard } from './types.js';
 import { assertMayMutate } from './mutation-guard.js';
+import { bulkBuffers } from '../platform/buffer-pool.js';
 
 /** Data files kept open; each costs one descriptor of the process. */
 export const OPEN_DATA_FILES_MAX = 256;
@@ -121,12 +122,16 @@ export class FileData {
     return dataFilePath(this.#folder, fileid);
   }
 
-  /** Exactly `length` bytes from `offset`; where the data file has none, zeros. */
+  /**
+   * Exactly `length` bytes from `offset`; where the data file has none, zeros. The buffer may be
+   * lent by `bulkBuffers`: whoever sends it on gives it back (the RPC server, once replied).
+   */
   async read(fileid: bigint, offset: bigint, length: number): Promise<Buffer> {
-    const buffer = Buffer.alloc(length);
-    if (length === 0 || offset > DATA_OFFSET_MAX) return buffer;
+    // A pooled buffer is not zeroed: every byte not read from the file is zeroed below.
+    const buffer = bulkBuffers.take(length);
+    if (length === 0 || offset > DATA_OFFSET_MAX) return buffer.fill(0);
     const entry = await this.#acquire(fileid, false);
-    if (entry === undefined) return buffer;
+    if (entry === undefined) return buffer.fill(0);
     try {
       const fd = await entry.fd;
       let filled = 0;
@@ -135,8 +140,9 @@ export class FileData {
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      return buffer;
+      return buffer.fill(0, filled);
     } catch (error) {
+      bulkBuffers.give(buffer);
       throw storageErrorFromSystem(error, `read of file ${fileid}`);
     } finally {
       this.#release(entry);

@@ -227,6 +227,27 @@ test('procedures: READ returns the data written, with eof true only at the end',
   assert.equal(beyond.eof, true);
 });
 
+test('procedures: 1 MiB WRITEs and READs in flight together each carry their own bytes, and a hole reads as zeros', async () => {
+  // Goal: the server reuses the buffers of large calls and READ replies (platform/buffer-pool.ts):
+  // none may be reused while a reply still refers to it, and reused memory never leaks into a
+  // reply (a hole, read through a buffer that held other data, is zeros).
+  const dir = await workDirectory('bulk');
+  const file = await client.createFile(dir, 'file');
+  const blocks = Array.from({ length: 8 }, () => randomBytes(MiB));
+  const holeAt = BigInt(blocks.length * MiB);
+  for (let round = 0; round < 2; round++) {
+    const written = await Promise.all(blocks.map((block, index) => client.write(file, BigInt(index * MiB), block, UNSTABLE)));
+    written.forEach((result, index) => assert.equal(ok(result, `WRITE ${index}`).count, MiB));
+    ok(await client.setattr(file, { size: holeAt + BigInt(MiB) }), 'SETATTR size: a 1 MiB hole at the end');
+    const reads = await Promise.all([...blocks.keys(), blocks.length].map((index) => client.read(file, BigInt(index * MiB), MiB)));
+    reads.slice(0, blocks.length).forEach((result, index) => assert.ok(Buffer.from(ok(result, `READ ${index}`).data).equals(blocks[index]!), `round ${round}: block ${index} reads back`));
+    const hole = ok(reads[blocks.length]!, 'READ of the hole');
+    assert.equal(hole.count, MiB);
+    assert.ok(Buffer.from(hole.data).equals(Buffer.alloc(MiB)), `round ${round}: the hole reads as zeros`);
+    blocks.reverse();
+  }
+});
+
 test('procedures: WRITE UNSTABLE and FILE_SYNC, then COMMIT, all carry the same 8-byte verifier', async () => {
   // Goal: RFC 1813 3.3.7 and 3.3.21: committed is at least what was asked, and the verifier is one.
   const dir = await workDirectory('write');

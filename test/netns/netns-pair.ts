@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { CommandReport, StatusReport } from '../../src/admin/cluster-service.js';
 import { initCluster } from '../../src/cluster/init.js';
+import { SERVER_NODE_OPTIONS } from '../../src/platform/server-heap.js';
 import { TANDEM_MAIN, type RunResult } from '../support/processes.js';
 import { withDeadline } from '../support/rpc-client.js';
 import { scratchDirectory } from '../support/scratch.js';
@@ -87,7 +88,7 @@ export class NetnsPair {
   startNode(name: string, options: { prefix?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): void {
     const running = this.#nodes.get(name);
     if (running !== undefined && running.child.exitCode === null && running.child.signalCode === null) throw new Error(`node ${name} runs already`);
-    const [command, ...args] = [...(options.prefix ?? []), process.execPath, TANDEM_MAIN, 'node', '--config', this.configFile, '--node', name];
+    const [command, ...args] = [...(options.prefix ?? []), process.execPath, ...SERVER_NODE_OPTIONS, TANDEM_MAIN, 'node', '--config', this.configFile, '--node', name];
     const child = this.bed.spawn(name, command!, args, { stdio: ['ignore', 'ignore', 'pipe'], env: options.env ?? process.env });
     const stderr: string[] = [];
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));

@@ -14,6 +14,7 @@ import { adminToken } from '../../src/admin/admin-token.js';
 import type { CommandReport, EventReport, FilerReport, OperationKind, StatusReport } from '../../src/admin/cluster-service.js';
 import { loadConfig, type ClusterConfig } from '../../src/cluster/config.js';
 import { initCluster } from '../../src/cluster/init.js';
+import { SERVER_NODE_OPTIONS } from '../../src/platform/server-heap.js';
 import { nfsUrl } from '../../src/server/nfs-url.js';
 import { run, TANDEM_MAIN, type RunResult } from './processes.js';
 import { scratchDirectory } from './scratch.js';
@@ -125,7 +126,7 @@ class NodeProcess {
 
   constructor(name: string, configFile: string, env: NodeJS.ProcessEnv = process.env) {
     this.name = name;
-    this.child = spawn(process.execPath, [TANDEM_MAIN, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    this.child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, TANDEM_MAIN, 'node', '--config', configFile, '--node', name], { stdio: ['ignore', 'ignore', 'pipe'], env });
     this.child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk.toString()));
     this.exit = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }

@@ -1,0 +1,23 @@
+// How a server process's V8 heap is sized (layer: platform). Node must be started with these
+// options; they cannot be set once the process runs.
+//
+// Why: every socket read of a WRITE (64 KiB) is a Buffer outside V8's heap, and V8 counts such
+// memory allocated since its last full collection against the old generation's allocation
+// limit. With a small live heap (about 9 MB for a node of a pair) the limit sits a few MB above
+// it, so a stream of 1 MiB WRITEs made V8 run a full mark-compact every few milliseconds
+// (--trace-gc: about 260 in 4 s), where young-generation collections would have freed those
+// buffers at a fraction of the cost. A floor under the limit keeps the full collections for a
+// heap that has really grown: seqwrite on a node of a loopback pair went from about 880 to 1,800
+// MiB/s, and the node's peak RSS did not grow (`npm run bench`).
+
+/** Node's options for `tandem node` and `tandem serve`: the shebang of the `tandem` command and every spawn of a server carry them. */
+export const SERVER_NODE_OPTIONS: readonly string[] = ['--initial-old-space-size=64'];
+
+/** Whether this process was started with SERVER_NODE_OPTIONS (a server logs a warning if not). */
+export function serverHeapConfigured(): boolean {
+  return SERVER_NODE_OPTIONS.every((option) => process.execArgv.includes(option));
+}
+
+export const SERVER_HEAP_WARNING =
+  `node was started without ${SERVER_NODE_OPTIONS.join(' ')}: large WRITEs will cost full garbage collections and run at about half speed ` +
+  '(run the installed `tandem` command, whose first line carries the option, or pass it to node; README: "Deploying a pair")';
