@@ -29,9 +29,12 @@ export class FileHandles {
   readonly #volumeId: Buffer;
   readonly #key: Buffer;
   readonly #generationOf: (fileid: bigint) => number | undefined;
-  /** latin1 of the handle bytes -> fileid, in least-recently-used-first order. */
+  /**
+   * latin1 of the handle bytes -> fileid, first verified first. Not by recency: Map delete-then-
+   * set of a hot handle (a directory's, on every call in it) is a V8 cliff (metadata-store.ts).
+   */
   readonly #verified = new Map<string, bigint>();
-  /** fileid -> its handle as last encoded, oldest first: an HMAC costs more than the lookup. */
+  /** fileid -> its handle as last encoded, first encoded first: an HMAC costs more than the lookup. */
   readonly #encoded = new Map<bigint, Buffer>();
 
   /** `generationOf` answers the stored generation of a fileid, or undefined if it is gone. */
@@ -49,7 +52,6 @@ export class FileHandles {
     const handle = this.#encodeNew(fileid, generation);
     // Genuine by construction: its first use need not verify it.
     this.#remember(handle.toString('latin1'), fileid);
-    this.#encoded.delete(fileid);
     this.#encoded.set(fileid, handle);
     if (this.#encoded.size > HANDLE_CACHE_ENTRIES_MAX) this.#encoded.delete(this.#encoded.keys().next().value!);
     return Buffer.from(handle);
@@ -69,11 +71,7 @@ export class FileHandles {
   resolve(handle: Buffer): bigint {
     const cacheKey = handle.toString('latin1');
     const cached = this.#verified.get(cacheKey);
-    if (cached !== undefined) {
-      this.#verified.delete(cacheKey);
-      this.#verified.set(cacheKey, cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     this.#verify(handle);
     const fileid = handle.readBigUInt64BE(FILEID_OFFSET);
     const generation = handle.readUInt32BE(GENERATION_OFFSET);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALICE, newFile, ROOT, sharedDirectory, withVolume } from './volume-fixture.js';
+import { join } from 'node:path';
+import { ALICE, newFile, ROOT, sharedDirectory, tickingClock, withTemporaryDirectory, withVolume } from './volume-fixture.js';
+import { createVolume, openVolume } from './volume.js';
 
 const VERIFIER_A = Buffer.from('01234567');
 const VERIFIER_B = Buffer.from('76543210');
@@ -273,5 +275,32 @@ test('namespace: namespace changes update the times of the directory', async () 
     assert.deepEqual(afterCreate.ctime, afterCreate.mtime);
     volume.remove(ROOT, root, 'f');
     assert.notDeepEqual(volume.getattr(root).mtime, afterCreate.mtime);
+  });
+});
+
+test('namespace: the link counts and times a directory gets from mkdir, create, remove and rmdir are on disk after a reopen', async () => {
+  // Goal: these changes are written by a narrower statement than other changes of an inode
+  // (metadata-store.ts, updateInode); what a reopened volume reads must be what was shown.
+  await withTemporaryDirectory(async (parent) => {
+    const directory = join(parent, 'volume');
+    await createVolume(directory, {});
+    const volume = await openVolume(directory, { now: tickingClock() });
+    const root = volume.rootFileId;
+    const a = volume.mkdir(ROOT, root, 'a', {});
+    volume.mkdir(ROOT, a, 'b', {});
+    newFile(volume, ROOT, a, 'f');
+    newFile(volume, ROOT, a, 'g');
+    volume.remove(ROOT, a, 'g');
+    volume.mkdir(ROOT, a, 'c', {});
+    volume.rmdir(ROOT, a, 'c');
+    const shown = [volume.getattr(root), volume.getattr(a)];
+    assert.equal(shown[1]!.nlink, 3, "a: 2, and b's '..'");
+    await volume.close();
+    const reopened = await openVolume(directory, { now: tickingClock() });
+    try {
+      assert.deepEqual([reopened.getattr(root), reopened.getattr(a)], shown);
+    } finally {
+      await reopened.close();
+    }
   });
 });
