@@ -278,9 +278,9 @@ test('namespace: namespace changes update the times of the directory', async () 
   });
 });
 
-test('namespace: the link counts and times a directory gets from mkdir, create, remove and rmdir are on disk after a reopen', async () => {
-  // Goal: these changes are written by a narrower statement than other changes of an inode
-  // (metadata-store.ts, updateInode); what a reopened volume reads must be what was shown.
+test('namespace: the link counts, times and attributes changed by mkdir, create, remove, rmdir and setattr are on disk after a reopen', async () => {
+  // Goal: an inode change writes only the columns that changed (metadata-store.ts, updateInode);
+  // what a reopened volume reads must be what was shown.
   await withTemporaryDirectory(async (parent) => {
     const directory = join(parent, 'volume');
     await createVolume(directory, {});
@@ -293,12 +293,16 @@ test('namespace: the link counts and times a directory gets from mkdir, create, 
     volume.remove(ROOT, a, 'g');
     volume.mkdir(ROOT, a, 'c', {});
     volume.rmdir(ROOT, a, 'c');
-    const shown = [volume.getattr(root), volume.getattr(a)];
+    const f = volume.lookup(ROOT, a, 'f');
+    volume.setattr(ROOT, f, { mode: 0o600 });
+    volume.setattr(ROOT, f, { uid: 1000, gid: 1000, size: 4096n, atime: { seconds: 1_600_000_000, nanoseconds: 5 } });
+    const shown = [volume.getattr(root), volume.getattr(a), volume.getattr(f)];
     assert.equal(shown[1]!.nlink, 3, "a: 2, and b's '..'");
+    assert.deepEqual([shown[2]!.mode & 0o7777, shown[2]!.uid, shown[2]!.size], [0o600, 1000, 4096n]);
     await volume.close();
     const reopened = await openVolume(directory, { now: tickingClock() });
     try {
-      assert.deepEqual([reopened.getattr(root), reopened.getattr(a)], shown);
+      assert.deepEqual([reopened.getattr(root), reopened.getattr(a), reopened.getattr(f)], shown);
     } finally {
       await reopened.close();
     }
