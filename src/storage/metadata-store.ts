@@ -469,8 +469,8 @@ export class MetadataStore {
   updateInode(inode: Inode): void {
     const parameters = inodeParameters(inode);
     const cached = this.#inodes.get(inode.fileid);
-    // Only what changed, when the row is known: a directory gaining an entry writes 5 values, not
-    // 18 (about half the metadata cost of a CREATE).
+    // Only what changed, when the row is known: a directory gaining an entry writes its times
+    // (and link count), 4 or 5 values instead of 18.
     const columns = cached === undefined ? undefined : changedColumns(inodeParameters(cached), parameters);
     if (columns === undefined || columns.length > 0) {
       const partial = columns === undefined ? undefined : this.#updateOf(columns);
