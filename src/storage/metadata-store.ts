@@ -210,6 +210,9 @@ function changedColumns(before: Record<string, unknown>, after: Record<string, u
   return changed;
 }
 
+/** A character outside ASCII: the name was not all ASCII bytes (see `entries`). */
+const NOT_ASCII = /[^\x00-\x7f]/;
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -276,6 +279,7 @@ export class MetadataStore {
     | 'moveEntry'
     | 'anyEntry'
     | 'listEntries'
+    | 'entryName'
     | 'selectMeta'
     | 'upsertMeta',
     Statement
@@ -315,10 +319,12 @@ export class MetadataStore {
       deleteEntry: db.prepare('DELETE FROM entries WHERE id = ?'),
       moveEntry: db.prepare('UPDATE entries SET dir = ?, name = ? WHERE id = ?'),
       anyEntry: db.prepare('SELECT 1 FROM entries WHERE dir = ? LIMIT 1').pluck(),
-      // Rows as arrays: a READDIRPLUS page of 183 entries read in 320 us instead of 426.
+      // Rows as arrays, names as text (see `entries`): a READDIRPLUS page of 183 entries is read
+      // in about 100 us of SQLite instead of 190 (a Buffer per name costs that much).
       listEntries: db
-        .prepare('SELECT id, name, fileid FROM entries WHERE dir = ? AND id > ? ORDER BY id LIMIT ?')
+        .prepare('SELECT id, CAST(name AS TEXT), fileid FROM entries WHERE dir = ? AND id > ? ORDER BY id LIMIT ?')
         .raw(true),
+      entryName: db.prepare('SELECT name FROM entries WHERE id = ?').pluck(),
       selectMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       upsertMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -591,8 +597,16 @@ export class MetadataStore {
 
   /** Entries of `directory` with a row id above `afterId`, in row-id order. */
   entries(directory: bigint, afterId: bigint, limit: number): EntryRow[] {
-    const rows = this.#statements.listEntries.all(directory, afterId, limit) as [id: bigint, name: Buffer, fileid: bigint][];
-    return rows.map(([id, name, fileid]) => ({ id, name: name.toString('latin1'), fileid }));
+    const rows = this.#statements.listEntries.all(directory, afterId, limit) as [id: bigint, text: string, fileid: bigint][];
+    return rows.map(([id, text, fileid]) => ({ id, name: NOT_ASCII.test(text) ? this.#entryName(id) : text, fileid }));
+  }
+
+  /**
+   * A name's bytes as latin1, read as a blob: for the names whose text (UTF-8 decoded) is not
+   * ASCII. Only names of ASCII bytes decode to ASCII text, and those decode exactly.
+   */
+  #entryName(id: bigint): string {
+    return (this.#statements.entryName.get(id) as Buffer).toString('latin1');
   }
 
   meta(key: string): Buffer | undefined {

@@ -94,3 +94,23 @@ test('readdir: with attributes, each entry carries what getattr says', async () 
     assert.throws(() => volume.cookieVerifier(file), { code: 'not-dir' });
   });
 });
+
+test('readdir: names of any bytes come back exactly, ASCII or not, valid UTF-8 or not', async () => {
+  // Goal: names are latin1 byte strings (RFC 1813 filename3 is opaque bytes); the listing reads
+  // ASCII names as text and every other name as bytes (metadata-store.ts, entries).
+  await withVolume((volume) => {
+    const root = volume.rootFileId;
+    const names = [
+      'plain.txt',
+      'caf\xe9', // latin1 é: a lone byte that is not UTF-8
+      '\xc3\xa9t\xc3\xa9', // "été" as UTF-8 bytes: valid UTF-8, not ASCII
+      'a\x80b\xff', // a continuation byte alone, and 0xff
+      '\xc0\x80', // an overlong NUL
+      'tab\there',
+      '\x7f',
+    ];
+    for (const name of names) newFile(volume, ROOT, root, name);
+    assert.deepEqual(readAll(volume, root, 3).map((entry) => entry.name), names);
+    assert.deepEqual(volume.readdir(ROOT, root, 0n, 10, true).entries.map((entry) => entry.name), names, 'with attributes too');
+  });
+});
