@@ -12,6 +12,7 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { StorageError } from './types.js';
+import { BoundedMap } from '../platform/bounded-map.js';
 
 export const HANDLE_FORMAT = 1;
 export const VOLUME_ID_BYTES = 16;
@@ -29,13 +30,10 @@ export class FileHandles {
   readonly #volumeId: Buffer;
   readonly #key: Buffer;
   readonly #generationOf: (fileid: bigint) => number | undefined;
-  /**
-   * latin1 of the handle bytes -> fileid, first verified first. Not by recency: Map delete-then-
-   * set of a hot handle (a directory's, on every call in it) is a V8 cliff (metadata-store.ts).
-   */
-  readonly #verified = new Map<string, bigint>();
-  /** fileid -> its handle as last encoded, first encoded first: an HMAC costs more than the lookup. */
-  readonly #encoded = new Map<bigint, Buffer>();
+  /** latin1 of the handle bytes -> fileid (a BoundedMap: a plain Map's eviction is a V8 cliff). */
+  readonly #verified = new BoundedMap<string, bigint>(HANDLE_CACHE_ENTRIES_MAX);
+  /** fileid -> its handle as last encoded: an HMAC costs more than the lookup. */
+  readonly #encoded = new BoundedMap<bigint, Buffer>(HANDLE_CACHE_ENTRIES_MAX);
 
   /** `generationOf` answers the stored generation of a fileid, or undefined if it is gone. */
   constructor(volumeId: Buffer, key: Buffer, generationOf: (fileid: bigint) => number | undefined) {
@@ -51,9 +49,8 @@ export class FileHandles {
     if (known !== undefined) return Buffer.from(known);
     const handle = this.#encodeNew(fileid, generation);
     // Genuine by construction: its first use need not verify it.
-    this.#remember(handle.toString('latin1'), fileid);
+    this.#verified.set(handle.toString('latin1'), fileid);
     this.#encoded.set(fileid, handle);
-    if (this.#encoded.size > HANDLE_CACHE_ENTRIES_MAX) this.#encoded.delete(this.#encoded.keys().next().value!);
     return Buffer.from(handle);
   }
 
@@ -78,7 +75,7 @@ export class FileHandles {
     if (this.#generationOf(fileid) !== generation) {
       throw new StorageError('stale', `file handle: file ${fileid} no longer exists`);
     }
-    this.#remember(cacheKey, fileid);
+    this.#verified.set(cacheKey, fileid);
     return fileid;
   }
 
@@ -131,13 +128,5 @@ export class FileHandles {
 
   #tag(handle: Buffer): Buffer {
     return createHmac('sha256', this.#key).update(handle.subarray(0, TAG_OFFSET)).digest().subarray(0, TAG_BYTES);
-  }
-
-  #remember(cacheKey: string, fileid: bigint): void {
-    this.#verified.set(cacheKey, fileid);
-    if (this.#verified.size > HANDLE_CACHE_ENTRIES_MAX) {
-      const oldest = this.#verified.keys().next();
-      if (oldest.done !== true) this.#verified.delete(oldest.value);
-    }
   }
 }
