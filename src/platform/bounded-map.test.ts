@@ -64,6 +64,19 @@ test('bounded map: the newest and the oldest entry can be deleted and used again
   assert.deepEqual(['y', 'w', 'v', 'u'].map((key) => three.get(key)), [undefined, 1, 2, 3]);
 });
 
+test('bounded map: entries() lists from the least to the most recently used; evictOldest drops the first of them', () => {
+  const evicted: string[] = [];
+  const map = new BoundedMap<string, number>(5, (key) => evicted.push(key));
+  for (const [index, key] of ['a', 'b', 'c'].entries()) map.set(key, index);
+  map.get('a');
+  assert.deepEqual([...map.entries()], [['b', 1], ['c', 2], ['a', 0]]);
+  assert.equal(map.evictOldest(), true);
+  assert.deepEqual(evicted, ['b']);
+  assert.deepEqual([...map.entries()].map(([key]) => key), ['c', 'a']);
+  map.clear();
+  assert.equal(map.evictOldest(), false, 'nothing to evict');
+});
+
 test('bounded map: a capacity below 1 is refused', () => {
   assert.throws(() => new BoundedMap(0), RangeError);
   assert.throws(() => new BoundedMap(2.5), RangeError);

@@ -58,12 +58,22 @@ export class BoundedMap<K, V> {
     const added: Node<K, V> = { key, value, newer: undefined, older: this.#newest };
     this.#link(added);
     this.#nodes.set(key, added);
-    if (this.#nodes.size > this.#capacity) {
-      const evicted = this.#oldest!;
-      this.#unlink(evicted);
-      this.#nodes.delete(evicted.key);
-      this.#onEvict?.(evicted.key, evicted.value);
-    }
+    if (this.#nodes.size > this.#capacity) this.evictOldest();
+  }
+
+  /** Drops the least recently used entry (onEvict is told); false if there was none. */
+  evictOldest(): boolean {
+    const evicted = this.#oldest;
+    if (evicted === undefined) return false;
+    this.#unlink(evicted);
+    this.#nodes.delete(evicted.key);
+    this.#onEvict?.(evicted.key, evicted.value);
+    return true;
+  }
+
+  /** The entries from the least to the most recently used (using them does not reorder). */
+  *entries(): IterableIterator<[K, V]> {
+    for (let node = this.#oldest; node !== undefined; node = node.newer) yield [node.key, node.value];
   }
 
   delete(key: K): void {

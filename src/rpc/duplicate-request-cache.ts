@@ -9,6 +9,7 @@
 // go first. `snapshot()`/`restore()` carry the completed entries to another node (takeover).
 
 import { createHash } from 'node:crypto';
+import { BoundedMap } from '../platform/bounded-map.js';
 
 export const DRC_ENTRIES_MAX = 8192;
 export const DRC_BYTES_MAX = 16 * 1024 * 1024;
@@ -30,18 +31,21 @@ export interface DrcEntrySnapshot {
   readonly reply: string;
 }
 
+const NEW: DrcLookup = { state: 'new' };
+const IN_PROGRESS: DrcLookup = { state: 'in-progress' };
+
 export type DrcLookup =
   | { readonly state: 'new' }
   | { readonly state: 'in-progress' }
   | { readonly state: 'done'; readonly reply: Buffer };
 
-type Entry = { state: 'in-progress' } | { state: 'done'; reply: Buffer };
-
 export class DuplicateRequestCache {
   readonly #entriesMax: number;
   readonly #bytesMax: number;
-  /** Insertion order is recency order: the first entries are evicted first. */
-  readonly #entries = new Map<string, Entry>();
+  /** Calls running now: never evicted, so a retransmission meanwhile is always dropped. */
+  readonly #running = new Set<string>();
+  /** Completed replies, least recently completed or replayed first (platform/bounded-map.ts). */
+  readonly #done: BoundedMap<string, Buffer>;
   #bytes = 0;
   /** Told of every reply cached by `complete` (the reply mirror), not of restored ones. */
   onCompleted: ((key: string, reply: Buffer) => void) | undefined;
@@ -49,6 +53,7 @@ export class DuplicateRequestCache {
   constructor(limits: { entriesMax?: number; bytesMax?: number } = {}) {
     this.#entriesMax = limits.entriesMax ?? DRC_ENTRIES_MAX;
     this.#bytesMax = limits.bytesMax ?? DRC_BYTES_MAX;
+    this.#done = new BoundedMap(this.#entriesMax, (_key, reply) => (this.#bytes -= reply.length));
   }
 
   static key(parts: DrcKeyParts): string {
@@ -57,25 +62,21 @@ export class DuplicateRequestCache {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#running.size + this.#done.size;
   }
 
   get bytes(): number {
     return this.#bytes;
   }
 
-  /** Looks a call up; a new call is marked in progress. */
+  /** Looks a call up; a new call is marked in progress. A replayed reply becomes the most recent. */
   begin(key: string): DrcLookup {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) {
-      this.#entries.set(key, { state: 'in-progress' });
-      this.#evict();
-      return { state: 'new' };
-    }
-    if (entry.state === 'in-progress') return entry;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry;
+    if (this.#running.has(key)) return IN_PROGRESS;
+    const reply = this.#done.get(key);
+    if (reply !== undefined) return { state: 'done', reply };
+    this.#running.add(key);
+    this.#evict();
+    return NEW;
   }
 
   complete(key: string, reply: Buffer): void {
@@ -84,35 +85,28 @@ export class DuplicateRequestCache {
   }
 
   #store(key: string, reply: Buffer): void {
-    const previous = this.#entries.get(key);
-    if (previous?.state === 'done') this.#bytes -= previous.reply.length;
-    this.#entries.delete(key);
-    this.#entries.set(key, { state: 'done', reply });
+    this.#running.delete(key);
+    const previous = this.#done.get(key);
+    if (previous !== undefined) this.#bytes -= previous.length;
+    this.#done.set(key, reply);
     this.#bytes += reply.length;
     this.#evict();
   }
 
   /** Forgets a call that was not answered (dropped), so its retransmission runs. */
   abandon(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry?.state === 'in-progress') this.#entries.delete(key);
+    this.#running.delete(key);
   }
 
+  /** The oldest completed replies go until both bounds hold; running calls never do. */
   #evict(): void {
-    for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#entriesMax && this.#bytes <= this.#bytesMax) return;
-      if (entry.state === 'in-progress') continue;
-      this.#entries.delete(key);
-      this.#bytes -= entry.reply.length;
+    while (this.size > this.#entriesMax || this.#bytes > this.#bytesMax) {
+      if (!this.#done.evictOldest()) return;
     }
   }
 
   snapshot(): DrcEntrySnapshot[] {
-    const out: DrcEntrySnapshot[] = [];
-    for (const [key, entry] of this.#entries) {
-      if (entry.state === 'done') out.push({ key, reply: entry.reply.toString('base64') });
-    }
-    return out;
+    return [...this.#done.entries()].map(([key, reply]) => ({ key, reply: reply.toString('base64') }));
   }
 
   restore(entries: readonly DrcEntrySnapshot[]): void {
