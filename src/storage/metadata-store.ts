@@ -175,39 +175,45 @@ function toInode(row: InodeRow): Inode {
   };
 }
 
-function inodeParameters(inode: NewInode): Record<string, unknown> {
-  return {
-    generation: inode.generation,
-    type: inode.type,
-    mode: inode.mode,
-    nlink: inode.nlink,
-    uid: inode.uid,
-    gid: inode.gid,
-    size: inode.size,
-    rdev_major: inode.rdev.major,
-    rdev_minor: inode.rdev.minor,
-    atime_s: inode.atime.seconds,
-    atime_ns: inode.atime.nanoseconds,
-    mtime_s: inode.mtime.seconds,
-    mtime_ns: inode.mtime.nanoseconds,
-    ctime_s: inode.ctime.seconds,
-    ctime_ns: inode.ctime.nanoseconds,
-    parent: inode.parent,
-    target: inode.target === null ? null : Buffer.from(inode.target, 'latin1'),
-    verifier: inode.verifier,
-  };
+/** The inode columns an insert or update writes, in order, with the value an inode binds to each. */
+const INODE_FIELDS: readonly (readonly [column: string, value: (inode: NewInode) => unknown])[] = [
+  ['generation', (inode) => inode.generation],
+  ['type', (inode) => inode.type],
+  ['mode', (inode) => inode.mode],
+  ['nlink', (inode) => inode.nlink],
+  ['uid', (inode) => inode.uid],
+  ['gid', (inode) => inode.gid],
+  ['size', (inode) => inode.size],
+  ['rdev_major', (inode) => inode.rdev.major],
+  ['rdev_minor', (inode) => inode.rdev.minor],
+  ['atime_s', (inode) => inode.atime.seconds],
+  ['atime_ns', (inode) => inode.atime.nanoseconds],
+  ['mtime_s', (inode) => inode.mtime.seconds],
+  ['mtime_ns', (inode) => inode.mtime.nanoseconds],
+  ['ctime_s', (inode) => inode.ctime.seconds],
+  ['ctime_ns', (inode) => inode.ctime.nanoseconds],
+  ['parent', (inode) => inode.parent],
+  ['target', (inode) => (inode.target === null ? null : Buffer.from(inode.target, 'latin1'))],
+  ['verifier', (inode) => inode.verifier],
+];
+
+/** What an insert or a whole-row update binds, in INODE_FIELDS order. */
+function inodeValues(inode: NewInode): unknown[] {
+  return INODE_FIELDS.map(([, value]) => value(inode));
 }
 
-/** The columns whose values differ between two inodes' parameters (blobs compared by content). */
-function changedColumns(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
-  const changed: string[] = [];
-  for (const column of Object.keys(after)) {
-    const was = before[column];
-    const is = after[column];
-    const same = Buffer.isBuffer(was) && Buffer.isBuffer(is) ? was.equals(is) : was === is;
-    if (!same) changed.push(column);
+/** The columns whose values differ from `before` to `after`, with `after`'s values (blobs compared by content). */
+function inodeChanges(before: Inode, after: Inode): { columns: string[]; values: unknown[] } {
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  for (const [column, value] of INODE_FIELDS) {
+    const was = value(before);
+    const is = value(after);
+    if (was === is || (Buffer.isBuffer(was) && Buffer.isBuffer(is) && was.equals(is))) continue;
+    columns.push(column);
+    values.push(is);
   }
-  return changed;
+  return { columns, values };
 }
 
 /** A character outside ASCII: the name was not all ASCII bytes (see `entries`). */
@@ -294,21 +300,12 @@ export class MetadataStore {
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#inTransaction = (work) => transaction(work);
-    const insertColumns = `generation, type, mode, nlink, uid, gid, size, rdev_major, rdev_minor,
-      atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, parent, target, verifier`;
-    const insertValues = insertColumns
-      .split(',')
-      .map((column) => `@${column.trim()}`)
-      .join(', ');
-    const updateAssignments = insertColumns
-      .split(',')
-      .map((column) => `${column.trim()} = @${column.trim()}`)
-      .join(', ');
+    const columns = INODE_FIELDS.map(([column]) => column);
     this.#statements = {
       selectInode: db.prepare(`SELECT ${INODE_COLUMNS} FROM inodes i WHERE i.fileid = ?`),
       selectGeneration: db.prepare('SELECT generation FROM inodes WHERE fileid = ?').pluck(),
-      insertInode: db.prepare(`INSERT INTO inodes (${insertColumns}) VALUES (${insertValues})`),
-      updateInode: db.prepare(`UPDATE inodes SET ${updateAssignments} WHERE fileid = @fileid`),
+      insertInode: db.prepare(`INSERT INTO inodes (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`),
+      updateInode: db.prepare(`UPDATE inodes SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE fileid = ?`),
       updateSizeAndTimes: db.prepare(
         `UPDATE inodes SET size = @size, mtime_s = @mtime_s, mtime_ns = @mtime_ns,
            ctime_s = @ctime_s, ctime_ns = @ctime_ns WHERE fileid = @fileid`,
@@ -468,24 +465,23 @@ export class MetadataStore {
   }
 
   insertInode(inode: NewInode): bigint {
-    const result = this.#statements.insertInode.run(inodeParameters(inode));
+    const result = this.#statements.insertInode.run(...inodeValues(inode));
     const fileid = BigInt(result.lastInsertRowid);
     this.#remember({ ...inode, fileid });
     return fileid;
   }
 
   updateInode(inode: Inode): void {
-    const parameters = inodeParameters(inode);
     const cached = this.#inodes.get(inode.fileid);
     // Only what changed, when the row is known: a directory gaining an entry writes its times
     // (and link count), 4 or 5 values instead of 18.
-    const columns = cached === undefined ? undefined : changedColumns(inodeParameters(cached), parameters);
-    if (columns === undefined || columns.length > 0) {
-      const partial = columns === undefined ? undefined : this.#updateOf(columns);
+    const changes = cached === undefined ? undefined : inodeChanges(cached, inode);
+    if (changes === undefined || changes.columns.length > 0) {
+      const partial = changes === undefined ? undefined : this.#updateOf(changes.columns);
       this.#changeRow(inode.fileid, () =>
         partial === undefined
-          ? this.#statements.updateInode.run({ ...parameters, fileid: inode.fileid })
-          : partial.run(...columns!.map((column) => parameters[column]), inode.fileid),
+          ? this.#statements.updateInode.run(...inodeValues(inode), inode.fileid)
+          : partial.run(...changes!.values, inode.fileid),
       );
     }
     this.#remember(inode);
