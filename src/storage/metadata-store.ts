@@ -202,6 +202,11 @@ function inodeValues(inode: NewInode): unknown[] {
   return INODE_FIELDS.map(([, value]) => value(inode));
 }
 
+/** The UPDATE of these inode columns of the row `fileid`, bound by position (the fileid last). */
+function updateText(columns: readonly string[]): string {
+  return `UPDATE inodes SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE fileid = ?`;
+}
+
 /** The columns whose values differ from `before` to `after`, with `after`'s values (blobs compared by content). */
 function inodeChanges(before: Inode, after: Inode): { columns: string[]; values: unknown[] } {
   const columns: string[] = [];
@@ -305,7 +310,7 @@ export class MetadataStore {
       selectInode: db.prepare(`SELECT ${INODE_COLUMNS} FROM inodes i WHERE i.fileid = ?`),
       selectGeneration: db.prepare('SELECT generation FROM inodes WHERE fileid = ?').pluck(),
       insertInode: db.prepare(`INSERT INTO inodes (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`),
-      updateInode: db.prepare(`UPDATE inodes SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE fileid = ?`),
+      updateInode: db.prepare(updateText(columns)),
       updateSizeAndTimes: db.prepare(
         `UPDATE inodes SET size = @size, mtime_s = @mtime_s, mtime_ns = @mtime_ns,
            ctime_s = @ctime_s, ctime_ns = @ctime_ns WHERE fileid = @fileid`,
@@ -495,7 +500,7 @@ export class MetadataStore {
     const key = columns.join(',');
     let statement = this.#updates.get(key);
     if (statement === undefined && this.#updates.size < PARTIAL_UPDATES_MAX) {
-      statement = this.#db.prepare(`UPDATE inodes SET ${columns.map((column) => `${column} = ?`).join(', ')} WHERE fileid = ?`);
+      statement = this.#db.prepare(updateText(columns));
       this.#updates.set(key, statement);
     }
     return statement;
