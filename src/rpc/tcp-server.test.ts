@@ -19,6 +19,7 @@ import { DuplicateRequestCache } from './duplicate-request-cache.js';
 import { procedure, type Program } from './program.js';
 import { recordHeader } from './record-marking.js';
 import { InFlightBudget, RpcTcpServer } from './tcp-server.js';
+import { bulkBuffers } from '../platform/buffer-pool.js';
 
 const DEADLINE_MS = 5000;
 const SLOW_PROGRAM = 400_001;
@@ -257,4 +258,60 @@ test('tcp server: the in-flight budget is exhausted past its bytes and wakes wat
   budget.take(2000);
   budget.give(2000);
   assert.equal(wakes, 1, 'an unwatched connection is not woken');
+});
+
+test('tcp server: a pooled reply buffer is reused only once its reply has left, however long the client leaves it queued', async (t) => {
+  // Goal: READ data lives in pooled buffers (platform/buffer-pool.ts) referenced by the queued
+  // reply. A client that reads nothing keeps 16 MiB of replies queued (more than loopback's
+  // socket buffers hold); a second wave of calls must not get the memory of a queued reply.
+  const MiB = 1024 * 1024;
+  const WAVE = 16;
+  let ran = 0;
+  const ranTo: { count: number; reached: () => void }[] = [];
+  const bulk: Program = {
+    number: SLOW_PROGRAM + 1,
+    name: 'bulk',
+    versionLow: 1,
+    versionHigh: 1,
+    procedures: () => [
+      procedure({ name: 'NULL', decode: readVoid, handle: () => undefined, encode: () => {} }),
+      procedure({
+        name: 'FILL',
+        decode: (reader: XdrReader) => reader.uint32(),
+        handle: async (_context, value: number) => {
+          const data = bulkBuffers.take(MiB).fill(value);
+          ran += 1;
+          for (const waiter of ranTo.filter((w) => ran >= w.count)) waiter.reached();
+          return data;
+        },
+        encode: (w, data: Buffer) => w.uint32(data.length).payload(data),
+      }),
+    ],
+  };
+  const dispatcher = new Dispatcher([bulk], new DuplicateRequestCache(), silentLogger());
+  const server = new RpcTcpServer({ host: '127.0.0.1', port: 0, dispatcher, log: silentLogger() });
+  const port = await server.listen();
+  const client = await TestClient.connect(port);
+  t.after(async () => {
+    client.socket.destroy();
+    await withDeadline(server.close(), 'server close');
+  });
+  const ranAll = (count: number) =>
+    withDeadline(
+      new Promise<void>((resolve) => (ran >= count ? resolve() : ranTo.push({ count, reached: resolve }))),
+      `${count} calls run`,
+    ).then(() => new Promise((resolve) => setImmediate(resolve))); // their replies are written in the same turn
+  client.socket.pause();
+  const wave = (first: number) =>
+    Buffer.concat(Array.from({ length: WAVE }, (_, index) => framedCall(first + index, SLOW_PROGRAM + 1, 1, 1, u32(first + index))));
+  await client.write(wave(1));
+  await ranAll(WAVE);
+  await client.write(wave(1 + WAVE));
+  await ranAll(2 * WAVE);
+  client.socket.resume();
+  const replies = await client.replyCount(2 * WAVE);
+  for (const reply of replies) {
+    assert.equal(reply.results.readUInt32BE(0), MiB);
+    assert.ok(reply.results.subarray(4).equals(Buffer.alloc(MiB, reply.xid)), `reply ${reply.xid} carries its own bytes`);
+  }
 });
