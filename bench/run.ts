@@ -9,7 +9,8 @@
 // what it saw.
 //
 // env: BENCH_OUT (default bench/out/<timestamp>), BENCH_DATA_SECS (15), BENCH_META_REPEAT (3),
-//      BENCH_PORT_GANESHA (32149; MOUNT on +1), SKIP_GANESHA=1.
+//      BENCH_PORT_GANESHA (32149; MOUNT on +1), SKIP_GANESHA=1, BENCH_NODE_OPTIONS (extra Node.js
+//      options for Tandem's nodes, space-separated: `--cpu-prof --cpu-prof-dir=/tmp/prof` profiles them).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -124,6 +125,7 @@ async function benchTandem(): Promise<Figures> {
     filerAddresses: TANDEM_FILER_ADDRESSES,
     filer: 'a',
     nfsbenchBinary: await nfsbench(),
+    nodeOptions: (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter((option) => option !== ''),
   });
   try {
     const takeover = `${JSON.stringify(process.execPath)} ${JSON.stringify(TANDEM)} takeover a --config ${JSON.stringify(pair.configFile)} --json`;

@@ -13,7 +13,7 @@
 // (RFC 793, p. 66), so the client drops the connection and reconnects. The address must already
 // be announced, so that the challenge ACK comes to this host.
 
-import net from 'node:net';
+import { connectOnce } from '../../platform/connect-once.js';
 import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
 
 /** How long one tickle may take: the client's answer and our reset cross the LAN twice. */
@@ -30,20 +30,12 @@ export async function tickleConnections(connections: readonly TcpConnectionEndpo
   return outcomes.filter(Boolean).length;
 }
 
-function tickle(connection: TcpConnectionEndpoints, waitMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: connection.client, port: connection.clientPort, localAddress: connection.server, localPort: connection.serverPort });
-    const done = (answered: boolean) => {
-      clearTimeout(timer);
-      socket.removeAllListeners();
-      socket.on('error', () => {});
-      socket.destroy();
-      resolve(answered);
-    };
-    const timer = setTimeout(() => done(false), waitMs);
-    // Refused: the client's end is gone. Connected: the client was itself reconnecting from that
-    // port (a simultaneous open); destroying our end resets it, which is as good.
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED'));
-    socket.once('connect', () => done(true));
-  });
+async function tickle(connection: TcpConnectionEndpoints, waitMs: number): Promise<boolean> {
+  const outcome = await connectOnce(
+    { host: connection.client, port: connection.clientPort, localAddress: connection.server, localPort: connection.serverPort },
+    waitMs,
+  );
+  // Refused: the client's end is gone. Accepted: the client was itself reconnecting from that
+  // port (a simultaneous open); destroying our end resets it, which is as good.
+  return outcome === 'refused' || outcome === 'accepted';
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
 import { CONNECTIONS_MAX } from '../../rpc/tcp-server.js';
 import type { JsonValue } from '../interconnect/interconnect.js';
-import { EPOCH_PATTERN } from './wire-messages.js';
+import { filerBatchFromWire } from './wire-messages.js';
 
 export interface ConnectionReport {
   readonly filer: string;
@@ -26,19 +26,17 @@ export function connectionsToWire(filer: string, epoch: bigint, connections: rea
 
 /** The report in `body`, or why it is not one. */
 export function connectionsFromWire(body: unknown): ConnectionReport | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
-  const { filer, epoch, connections } = body as Record<string, unknown>;
-  if (typeof filer !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return 'filer and epoch must be strings';
-  if (!Array.isArray(connections) || connections.length > CONNECTIONS_MAX) return `connections must be a list of at most ${CONNECTIONS_MAX}`;
+  const batch = filerBatchFromWire(body, 'connections', CONNECTIONS_MAX);
+  if (typeof batch === 'string') return batch;
   const out: TcpConnectionEndpoints[] = [];
-  for (const item of connections as unknown[]) {
+  for (const item of batch.items) {
     if (!Array.isArray(item) || item.length !== 4) return 'a connection is not [client, clientPort, server, serverPort]';
     const [client, clientPort, server, serverPort] = item as unknown[];
     if (typeof client !== 'string' || net.isIP(client) === 0 || typeof server !== 'string' || net.isIP(server) === 0) return 'a connection has an address that is not an IP address';
     if (!isPort(clientPort) || !isPort(serverPort)) return 'a connection has a port out of range';
     out.push({ client, clientPort, server, serverPort });
   }
-  return { filer, epoch: BigInt(epoch), connections: out };
+  return { filer: batch.filer, epoch: batch.epoch, connections: out };
 }
 
 function isPort(value: unknown): value is number {

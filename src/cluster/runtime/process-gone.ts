@@ -5,7 +5,7 @@
 // handshake into its backlog. Only "refused on every endpoint" means gone: a timeout, an
 // accepted connection or any other error is treated as a process that may still serve.
 
-import net from 'node:net';
+import { connectOnce, type ConnectOutcome } from '../../platform/connect-once.js';
 
 /** How long one connection attempt may take before it counts as "not refused". */
 export const GONE_PROBE_TIMEOUT_MS = 250;
@@ -15,23 +15,11 @@ export interface ProbeEndpoint {
   readonly port: number;
 }
 
-export type ProbeOutcome = 'refused' | 'accepted' | 'timeout' | 'error';
+export type ProbeOutcome = ConnectOutcome;
 
 /** One connection attempt to `endpoint`. */
 export function probeEndpoint(endpoint: ProbeEndpoint, timeoutMs = GONE_PROBE_TIMEOUT_MS): Promise<ProbeOutcome> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
-    const done = (outcome: ProbeOutcome) => {
-      clearTimeout(timer);
-      socket.removeAllListeners();
-      socket.on('error', () => {});
-      socket.destroy();
-      resolve(outcome);
-    };
-    const timer = setTimeout(() => done('timeout'), timeoutMs);
-    socket.once('connect', () => done('accepted'));
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : 'error'));
-  });
+  return connectOnce({ host: endpoint.host, port: endpoint.port }, timeoutMs);
 }
 
 /** True only when every endpoint refuses a connection: no process listens there any more. */

@@ -7,7 +7,7 @@
 // may not have left; the figures are in docs/design/fencing.md.
 
 import { DuplicateRequestCache, type DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
-import { EPOCH_PATTERN } from './wire-messages.js';
+import { filerBatchFromWire } from './wire-messages.js';
 
 /** How long a cached reply may wait before its batch is sent. */
 export const MIRROR_FLUSH_MS = 10;
@@ -77,15 +77,13 @@ export class MirrorStore {
 
 /** A mirror batch from the wire, or a reason it is not one. */
 export function mirrorBatchFromWire(body: unknown): { filer: string; epoch: bigint; entries: DrcEntrySnapshot[] } | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
-  const { filer, epoch, entries } = body as Record<string, unknown>;
-  if (typeof filer !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return 'filer and epoch must be strings';
-  if (!Array.isArray(entries) || entries.length > MIRROR_BATCH_MAX) return `entries must be a list of at most ${MIRROR_BATCH_MAX}`;
+  const batch = filerBatchFromWire(body, 'entries', MIRROR_BATCH_MAX);
+  if (typeof batch === 'string') return batch;
   const out: DrcEntrySnapshot[] = [];
-  for (const entry of entries as unknown[]) {
+  for (const entry of batch.items) {
     const { key, reply } = (entry ?? {}) as Record<string, unknown>;
     if (typeof key !== 'string' || typeof reply !== 'string' || key.length > KEY_CHARS_MAX || reply.length > REPLY_CHARS_MAX) return 'an entry is not {key, reply}';
     out.push({ key, reply });
   }
-  return { filer, epoch: BigInt(epoch), entries: out };
+  return { filer: batch.filer, epoch: batch.epoch, entries: out };
 }

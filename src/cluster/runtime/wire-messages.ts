@@ -83,3 +83,15 @@ function phasesOf(value: JsonValue | undefined): PhaseTimings | undefined {
   }
   return phases as PhaseTimings;
 }
+
+/**
+ * The frame of a per-filer batch on the wire ({filer, epoch, [field]: list of at most `max`}),
+ * or why it is not one; the items are left to the caller to check.
+ */
+export function filerBatchFromWire(body: unknown, field: string, max: number): { filer: string; epoch: bigint; items: unknown[] } | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
+  const { filer, epoch, [field]: items } = body as Record<string, unknown>;
+  if (typeof filer !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return 'filer and epoch must be strings';
+  if (!Array.isArray(items) || items.length > max) return `${field} must be a list of at most ${max}`;
+  return { filer, epoch: BigInt(epoch), items: items as unknown[] };
+}
