@@ -201,7 +201,10 @@ export class ProxiedConnection {
     this.closed = Promise.all([closedOne(client), closedOne(server)]).then(() => {});
     for (const [a, b] of [[client, server], [server, client]] as const) {
       a.on('error', () => {});
-      a.on('close', () => b.destroy());
+      // A cut cable carries no FIN either: while swallowing, one side's close stays on its side.
+      a.on('close', () => {
+        if (!proxy.swallow) b.destroy();
+      });
     }
   }
 
