@@ -46,4 +46,10 @@ test('export table: clientRule is the first matching rule of the export, or unde
   const data = exportOf('/data', 1, '10.0.0.0/8(rw) 10.1.0.0/16(ro)');
   assert.equal(clientRule(data, '10.1.2.3')?.access, 'rw');
   assert.equal(clientRule(data, '11.0.0.1'), undefined);
+  // Answers are remembered per address and per export: asked again, or of another export, the same rules decide.
+  assert.equal(clientRule(data, '10.1.2.3')?.access, 'rw');
+  assert.equal(clientRule(data, '11.0.0.1'), undefined);
+  const other = exportOf('/other', 2, '11.0.0.0/8(ro)');
+  assert.equal(clientRule(other, '11.0.0.1')?.access, 'ro');
+  assert.equal(clientRule(other, '10.1.2.3'), undefined);
 });

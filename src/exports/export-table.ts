@@ -3,7 +3,11 @@
 // exports (knows volumes through the storage contract only).
 
 import type { Volume } from '../storage/types.js';
+import { BoundedMap } from '../platform/bounded-map.js';
 import { matchClient, type ClientRule } from './client-rules.js';
+
+/** Client addresses whose rule is remembered, per export. */
+const CLIENT_RULE_CACHE_ENTRIES_MAX = 1024;
 
 /** The request gate as the protocol layers see it (src/server/request-gate.ts implements it). */
 export interface Gate {
@@ -23,9 +27,26 @@ export interface Export {
   readonly onStorageError?: (message: string) => void;
 }
 
-/** The client rule of `export_` for `address`, or undefined when the client is not allowed. */
+/** The rule each recent client address matched (null: none), per export; rules never change. */
+const matchedRules = new WeakMap<Export, BoundedMap<string, ClientRule | null>>();
+
+/**
+ * The client rule of `export_` for `address`, or undefined when the client is not allowed.
+ * Asked by every call: matching parses the address (about 1 us, a tenth of a GETATTR), so
+ * each address's answer is remembered.
+ */
 export function clientRule(export_: Export, address: string): ClientRule | undefined {
-  return matchClient(export_.rules, address);
+  let matched = matchedRules.get(export_);
+  if (matched === undefined) {
+    matched = new BoundedMap(CLIENT_RULE_CACHE_ENTRIES_MAX);
+    matchedRules.set(export_, matched);
+  }
+  let rule = matched.get(address);
+  if (rule === undefined) {
+    rule = matchClient(export_.rules, address) ?? null;
+    matched.set(address, rule);
+  }
+  return rule ?? undefined;
 }
 
 export class ExportTable {

@@ -8,7 +8,7 @@
 // dropped rather than run twice. Bounded in entries and bytes; the oldest completed entries
 // go first. `snapshot()`/`restore()` carry the completed entries to another node (takeover).
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BoundedMap } from '../platform/bounded-map.js';
 
 export const DRC_ENTRIES_MAX = 8192;
@@ -57,7 +57,8 @@ export class DuplicateRequestCache {
   }
 
   static key(parts: DrcKeyParts): string {
-    const checksum = createHash('sha256').update(parts.args).digest('base64url').slice(0, 22);
+    // The one-shot hash: a third of createHash's cost, on every call that is cached.
+    const checksum = hash('sha256', parts.args, 'base64url').slice(0, 22);
     return `${parts.client}/${parts.xid}/${parts.program}/${parts.version}/${parts.procedure}/${checksum}`;
   }
 

@@ -66,7 +66,7 @@ export interface DirectoryEntry {
   readonly name: string;
   readonly fileid: bigint;
   /** Present when asked for with `withAttributes`. */
-  readonly attributes?: Attributes;
+  readonly attributes?: Attributes | undefined;
 }
 
 export interface DirectoryPage {

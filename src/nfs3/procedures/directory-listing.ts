@@ -3,7 +3,7 @@
 // up to the client's byte budget. Cookies are stable, so the verifier only tells a cookie of
 // this directory from a cookie of something else: a wrong one is NFS3ERR_BAD_COOKIE; an all-zero
 // one (clients that never kept it) is accepted.
-import type { Attributes, DirectoryEntry } from '../../storage/types.js';
+import type { Attributes } from '../../storage/types.js';
 import { StorageError } from '../../storage/types.js';
 import { nfsstat3 } from '../constants.js';
 import { NfsStatusError, type NfsRequest } from '../nfs-request.js';
@@ -68,15 +68,11 @@ export function listDirectory(
     if (!offer(dotEntry(request, parent, '..', DOT_DOT_COOKIE, withAttributes, undefined))) return done(false);
   }
   for (;;) {
-    for (const entry of page.entries) if (!offer(fromStorage(entry))) return done(false);
+    for (const entry of page.entries) if (!offer(entry)) return done(false);
     const last = page.entries.at(-1);
     if (page.eof || last === undefined) return done(true);
     page = volume.readdir(caller, directory, last.cookie, limit, withAttributes);
   }
-}
-
-function fromStorage(entry: DirectoryEntry): ListedEntry {
-  return { fileid: entry.fileid, name: entry.name, cookie: entry.cookie, attributes: entry.attributes };
 }
 
 function dotEntry(

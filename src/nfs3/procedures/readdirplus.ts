@@ -26,7 +26,13 @@ export const readdirplus: NfsProcedure<ReaddirplusArgs, ReaddirplusResult> = {
     let directoryBytes = 0;
     const entries: Entryplus3[] = [];
     const take = (entry: ListedEntry): boolean => {
-      const plus: Entryplus3 = { ...entry, handle: volume.fileHandle(entry.fileid) };
+      const plus: Entryplus3 = {
+        fileid: entry.fileid,
+        name: entry.name,
+        cookie: entry.cookie,
+        attributes: entry.attributes,
+        handle: volume.fileHandle(entry.fileid),
+      };
       const bytes = entryplus3Bytes(plus);
       const dirBytes = entry3Bytes(entry);
       if (used + bytes > budget || directoryBytes + dirBytes > args.dircount) return false;
