@@ -28,6 +28,7 @@ const TMPFS = path.join('/dev/shm', `tandem-bench-${process.pid}`);
 const DATA_SECS = process.env.BENCH_DATA_SECS ?? '15';
 const META_REPEAT = process.env.BENCH_META_REPEAT ?? '3';
 const GANESHA_PORT = Number(process.env.BENCH_PORT_GANESHA ?? 32149);
+const GANESHA_START_ATTEMPTS = 3;
 /** Filer addresses of the measured pair: apart from the demo's and bench:takeover's. */
 const TANDEM_FILER_ADDRESSES: readonly [string, string] = ['127.0.0.41', '127.0.0.42'];
 /** When, in the 10 s probe, filer a is taken over. */
@@ -141,10 +142,17 @@ async function benchGanesha(): Promise<Figures | undefined> {
   const exportDir = path.join(TMPFS, 'ganesha-export');
   mkdirSync(exportDir, { recursive: true });
   const env = { NFS_PORT: String(GANESHA_PORT), MNT_PORT: String(GANESHA_PORT + 1), EXPORT_DIR: exportDir };
-  if ((await sh('bash', [path.join(SHARED_BENCH, 'ganesha', 'start.sh'), runDir], env)) !== 0) {
-    console.error('bench: Ganesha did not start; see its log in', runDir);
-    return undefined;
+  // start.sh can misjudge a slow start on a busy machine ("exited during startup" while the
+  // daemon runs on): whatever a failed start left running is stopped, and the start is tried again.
+  let started = false;
+  for (let attempt = 1; attempt <= GANESHA_START_ATTEMPTS && !started; attempt++) {
+    started = (await sh('bash', [path.join(SHARED_BENCH, 'ganesha', 'start.sh'), runDir], env)) === 0;
+    if (!started) {
+      console.error(`bench: Ganesha did not start (attempt ${attempt} of ${GANESHA_START_ATTEMPTS}); its log is in ${runDir}`);
+      await sh('bash', [path.join(SHARED_BENCH, 'ganesha', 'stop.sh'), runDir]);
+    }
   }
+  if (!started) return undefined;
   try {
     const pid = Number(readFileSync(path.join(runDir, 'ganesha.pid'), 'utf8').trim());
     const url = `nfs://127.0.0.1/export?version=3&nfsport=${GANESHA_PORT}&mountport=${GANESHA_PORT + 1}`;
