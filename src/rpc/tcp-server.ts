@@ -5,9 +5,9 @@
 // connection and the bytes of calls in progress on the whole server (past either, reading
 // pauses, so a client that floods us is slowed by TCP flow control, not buffered), and the
 // number of connections. Worst case held in memory: CONNECTIONS_MAX partial records of
-// RECORD_BYTES_MAX plus CALL_BYTES_IN_FLIGHT_MAX of whole calls. Replies are written as they
-// complete (RPC over TCP allows any order); writes within one turn of the event loop are
-// gathered into one system call with cork/uncork.
+// RECORD_BYTES_MAX plus CALL_BYTES_IN_FLIGHT_MAX of whole calls. Replies go out in the order
+// they complete (RPC over TCP allows any order): those of one turn of the event loop together,
+// at its end, as one buffer (READ data by reference beside it) in one system call.
 
 import net from 'node:net';
 import { bulkBuffers } from '../platform/buffer-pool.js';
