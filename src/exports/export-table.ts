@@ -32,8 +32,8 @@ const matchedRules = new WeakMap<Export, BoundedMap<string, ClientRule | null>>(
 
 /**
  * The client rule of `export_` for `address`, or undefined when the client is not allowed.
- * Asked by every call: matching parses the address (about 1 us, a tenth of a GETATTR), so
- * each address's answer is remembered.
+ * Asked by every call: matching parses the address (0.30 us with a CIDR rule, against 0.014 us
+ * to find the remembered answer), so each address's answer is remembered.
  */
 export function clientRule(export_: Export, address: string): ClientRule | undefined {
   let matched = matchedRules.get(export_);
