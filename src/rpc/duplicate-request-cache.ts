@@ -85,6 +85,11 @@ export class DuplicateRequestCache {
     this.onCompleted?.(key, reply);
   }
 
+  /** Keeps a completed reply that another node's cache made (not told to onCompleted). */
+  keep(key: string, reply: Buffer): void {
+    this.#store(key, reply);
+  }
+
   #store(key: string, reply: Buffer): void {
     this.#running.delete(key);
     const previous = this.#done.get(key);
@@ -111,6 +116,6 @@ export class DuplicateRequestCache {
   }
 
   restore(entries: readonly DrcEntrySnapshot[]): void {
-    for (const { key, reply } of entries) this.#store(key, Buffer.from(reply, 'base64'));
+    for (const { key, reply } of entries) this.keep(key, Buffer.from(reply, 'base64'));
   }
 }

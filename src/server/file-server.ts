@@ -58,7 +58,7 @@ export interface FileServerOptions {
    */
   readonly onStorageFault?: (reason: string) => void;
   /** Told of each reply the duplicate-request cache keeps (the partner mirrors them). */
-  readonly onReplyCached?: (entry: DrcEntrySnapshot) => void;
+  readonly onReplyCached?: (key: string, reply: Buffer) => void;
 }
 
 interface ServedExport extends Export {
@@ -114,8 +114,7 @@ export class FileServer {
         drc.restore(options.handoff.duplicateRequests);
         for (const { host, path } of options.handoff.mounts) mounts.add(host, path);
       }
-      const onReplyCached = options.onReplyCached;
-      if (onReplyCached !== undefined) drc.onCompleted = (key, reply) => onReplyCached({ key, reply: reply.toString('base64') });
+      drc.onCompleted = options.onReplyCached;
       let port = options.port;
       const mappings = (): readonly Mapping[] => [
         { program: PMAP_PROGRAM, version: PMAP_VERSION, protocol: IPPROTO_TCP, port },

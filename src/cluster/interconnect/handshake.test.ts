@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Handshake, encodeHandshakeMessage, proofOf, roleOf, type HandshakeOptions, type HandshakeStep } from './handshake.js';
+import { Handshake, PROTOCOL_VERSION, encodeHandshakeMessage, proofOf, roleOf, type HandshakeOptions, type HandshakeStep } from './handshake.js';
 
 const secret = Buffer.from('the cluster secret, 32 bytes....', 'utf8');
 
@@ -74,8 +74,9 @@ test('handshake: wrong cluster, wrong node, wrong version and wrong role are ref
   const step = wrongRole.receive(b.hello());
   assert.match((step as { reason: string }).reason, /"b" connected to us, but "a" dials/);
   const future = new Handshake({ role: 'listener', cluster: 'c', node: 'b', partner: 'a', secret, nonce: randomBytes(32) });
-  const hello = { kind: 'hello', cluster: 'c', node: 'a', nonce: randomBytes(32).toString('hex'), version: 2 } as const;
-  assert.match((future.receive(encodeHandshakeMessage(hello)) as { reason: string }).reason, /protocol version 2, we speak 1/);
+  const hello = { kind: 'hello', cluster: 'c', node: 'a', nonce: randomBytes(32).toString('hex'), version: PROTOCOL_VERSION + 1 } as const;
+  const refusal = new RegExp(`protocol version ${PROTOCOL_VERSION + 1}, we speak ${PROTOCOL_VERSION}`);
+  assert.match((future.receive(encodeHandshakeMessage(hello)) as { reason: string }).reason, refusal);
 });
 
 test('handshake: a reflected hello or proof, and messages out of order, are refused', () => {

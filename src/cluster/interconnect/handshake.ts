@@ -20,7 +20,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const PROTOCOL_LABEL = 'tandem-interconnect-v1';
-export const PROTOCOL_VERSION = 1;
+/** 2: a session body is a JSON length, the JSON and an attachment (messages.ts); 1 was JSON alone. */
+export const PROTOCOL_VERSION = 2;
 export const NONCE_BYTES = 32;
 const DIGEST_BYTES = 32;
 /** The longest cluster or node name a hello may carry. */

@@ -21,8 +21,8 @@
 // The session key is HMAC(secret, label | "session" | cluster | version | dialer node |
 // listener node | dialer nonce | listener nonce): every session has its own.
 //
-// Session frames (sealing.ts): payload = tag | seq | JSON body with tag = HMAC(session key,
-// sender role | seq | body). Each direction counts from 1 and the receiver accepts only the next
+// Session frames (sealing.ts): payload = tag | seq | body with tag = HMAC(session key,
+// sender role | seq | body), and body = JSON length | JSON | attachment (messages.ts). Each direction counts from 1 and the receiver accepts only the next
 // seq (improvement: "any greater seq" would let a man in the middle delete frames). A bad tag,
 // a seq out of order (a replay) or a malformed body closes the connection with a warning. A frame
 // recorded in one session fails in any other, because the key differs.
@@ -41,7 +41,7 @@
 // (with the reason) when it ends for any reason: silence, close, violation, replacement or
 // stop(). Each 'peer-up' is followed by exactly one 'peer-down' before the next 'peer-up'.
 //
-// Requests. `request(type, body, timeoutMs)` resolves with the partner's response body, or
+// Requests. `request(type, body, timeoutMs, attachment?)` resolves with the partner's response body, or
 // rejects with InterconnectError: 'down' (no session, or it ended first), 'timeout', 'refused'
 // (the partner's handler failed, is missing or busy), 'overloaded' (PENDING_REQUESTS_MAX
 // outstanding), 'too-large' (the request exceeds a frame). Incoming requests go to the handler
@@ -126,7 +126,8 @@ export interface InterconnectEvents {
 }
 
 /** Answers one request of the partner; a rejection becomes `{ ok: false, error: message }`. */
-export type RequestHandler = (type: string, body: JsonValue) => Promise<JsonValue>;
+/** Answers one request of the partner; `attachment` is the bytes it carried beside its JSON, if any. */
+export type RequestHandler = (type: string, body: JsonValue, attachment: Buffer | undefined) => Promise<JsonValue>;
 
 interface Pending {
   readonly type: string;
@@ -231,7 +232,7 @@ export class Interconnect extends EventEmitter<InterconnectEvents> {
   }
 
   /** Sends a request and resolves with the partner's response body. */
-  request(type: string, body: JsonValue, timeoutMs: number): Promise<JsonValue> {
+  request(type: string, body: JsonValue, timeoutMs: number, attachment?: Buffer): Promise<JsonValue> {
     if (!isRequestType(type)) throw new RangeError(`interconnect: bad request type ${JSON.stringify(type)}`);
     if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`interconnect: bad timeout ${timeoutMs}`);
     const session = this.#session;
@@ -247,7 +248,7 @@ export class Interconnect extends EventEmitter<InterconnectEvents> {
         reject(new InterconnectError('timeout', `${type}: no response from ${partner} within ${timeoutMs} ms`));
       });
       session.pending.set(id, { type, resolve, reject, cancelTimer });
-      const sent = session.link.send({ kind: 'request', id, type, body });
+      const sent = session.link.send(attachment === undefined ? { kind: 'request', id, type, body } : { kind: 'request', id, type, body, attachment });
       if (sent === 'sent') return;
       // 'closed' has already rejected it with 'down' (the session ended inside send).
       if (session.pending.delete(id)) {
@@ -373,7 +374,7 @@ export class Interconnect extends EventEmitter<InterconnectEvents> {
         this.emit('heartbeat', { sentAtMs: message.sentAtMs, receivedAtMs: nowMs });
         return;
       case 'request':
-        this.#serve(session, message.id, message.type, message.body);
+        this.#serve(session, message.id, message.type, message.body, message.attachment);
         return;
       case 'response': {
         const pending = session.pending.get(message.id);
@@ -391,7 +392,7 @@ export class Interconnect extends EventEmitter<InterconnectEvents> {
   }
 
   /** Runs the handler for one request of the partner and answers on the same session. */
-  #serve(session: Session, id: number, type: string, body: JsonValue): void {
+  #serve(session: Session, id: number, type: string, body: JsonValue, attachment: Buffer | undefined): void {
     const answer = (message: SessionMessage): void => {
       if (this.#session !== session) return; // the session ended: its ids mean nothing to the next
       if (session.link.send(message) === 'too-large') {
@@ -409,7 +410,7 @@ export class Interconnect extends EventEmitter<InterconnectEvents> {
     }
     session.incoming++;
     Promise.resolve()
-      .then(() => handler(type, body))
+      .then(() => handler(type, body, attachment))
       .then(
         (result) => answer({ kind: 'response', id, ok: true, body: result }),
         (error: unknown) => answer({ kind: 'response', id, ok: false, error: messageOf(error).slice(0, ERROR_CHARS_MAX) }),

@@ -16,6 +16,17 @@ test('messages: heartbeats, requests and both kinds of response round-trip', () 
   for (const message of messages) assert.deepEqual(parseSessionMessage(encodeSessionMessage(message)), message);
 });
 
+test('messages: a request carries its attachment beside the JSON, byte for byte', () => {
+  // Goal: bytes (the reply mirror's packed replies) cross without base64, and come back equal.
+  const attachment = Buffer.from([0, 1, 2, 0xff, 0x7b, 0x22]);
+  const request: SessionMessage = { kind: 'request', id: 3, type: 'mirror', body: { filer: 'a', epoch: '5' }, attachment };
+  const parsed = parseSessionMessage(encodeSessionMessage(request));
+  assert.deepEqual(parsed, request);
+  const body = encodeSessionMessage({ kind: 'request', id: 3, type: 'mirror', body: null });
+  assert.equal(body.readUInt32BE(0), body.length - 4, 'no attachment: the JSON is the rest of the body');
+  assert.equal('attachment' in parseSessionMessage(body), false);
+});
+
 test('messages: malformed bodies are named, never thrown', () => {
   // Goal: a partner of another version or with a bug gets a reason, not a crash.
   const bodies = [
@@ -25,7 +36,26 @@ test('messages: malformed bodies are named, never thrown', () => {
     '{"kind":"response","ok":true,"body":1}',
   ];
   for (const body of bodies) {
-    const parsed = parseSessionMessage(Buffer.from(body));
+    const parsed = parseSessionMessage(withJsonLength(Buffer.from(body)));
     assert.ok('malformed' in parsed, body);
   }
 });
+
+test('messages: a JSON length that does not fit the body, or an attachment on anything but a request, is malformed', () => {
+  // Goal: the length prefix is checked before anything is read past it.
+  const heartbeat = Buffer.from('{"kind":"heartbeat","sentAtMs":1}');
+  const framed = withJsonLength(heartbeat);
+  assert.ok('malformed' in parseSessionMessage(Buffer.alloc(3)), 'shorter than the length');
+  const overlong = Buffer.from(framed);
+  overlong.writeUInt32BE(heartbeat.length + 1, 0);
+  assert.match(String((parseSessionMessage(overlong) as { malformed: string }).malformed), /JSON of \d+ bytes in a message of/);
+  assert.match(String((parseSessionMessage(Buffer.concat([framed, Buffer.from([1])])) as { malformed: string }).malformed), /heartbeat message with an attachment/);
+  assert.deepEqual(parseSessionMessage(framed), { kind: 'heartbeat', sentAtMs: 1 });
+});
+
+/** `json` as a session body without attachment. */
+function withJsonLength(json: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(json.length, 0);
+  return Buffer.concat([length, json]);
+}

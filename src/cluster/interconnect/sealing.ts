@@ -1,6 +1,6 @@
 // Sealing of session frames: after the handshake every payload is
 //
-//   tag (32 bytes) | seq (8 bytes, big-endian) | body (JSON)
+//   tag (32 bytes) | seq (8 bytes, big-endian) | body (a session message: messages.ts)
 //   tag = HMAC-SHA256(session key, sender role | seq | body)
 //
 // Layer: cluster/interconnect. Pure: no sockets, no clock.

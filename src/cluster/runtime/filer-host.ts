@@ -17,8 +17,7 @@ import { Mailbox, MailboxError } from '../mailbox.js';
 import type { LeaseView, MailboxView } from '../core/types.js';
 import { LeaseThread } from './lease-thread.js';
 import { monotonicClock, monotonicNowMs } from './monotonic-clock.js';
-import { MirrorSender, MirrorStore } from './reply-mirror.js';
-import type { DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
+import { MirrorSender, MirrorStore, type MirroredReply } from './reply-mirror.js';
 import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
 import type { AddressBackend } from '../address/address-backend.js';
 
@@ -36,8 +35,8 @@ export interface FilerHostOptions {
   readonly onLeaseLost: (filer: string, epoch: bigint, reason: string) => void;
   /** The filer's storage keeps failing: ask the partner to take it over. */
   readonly onFault: (filer: string, reason: string) => void;
-  /** Sends a batch of cached replies to the partner (reply-mirror.ts). */
-  readonly mirror: (filer: string, epoch: bigint, entries: readonly DrcEntrySnapshot[]) => void;
+  /** Sends a batch of cached replies, packed (reply-mirror.ts), to the partner. */
+  readonly mirror: (filer: string, epoch: bigint, packed: Buffer) => void;
 }
 
 export class FilerHost {
@@ -180,7 +179,7 @@ export class FilerHost {
       throw error;
     }
     let server: FileServer | undefined;
-    const sender = new MirrorSender((entries) => this.#options.mirror(this.config.name, epoch, entries));
+    const sender = new MirrorSender((packed) => this.#options.mirror(this.config.name, epoch, packed));
     try {
       // Checked with the lease valid: a claim above ours made after this waited out our lease.
       if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
@@ -193,7 +192,7 @@ export class FilerHost {
         port: this.config.port,
         log,
         mayServe: () => lease.isValid(),
-        onReplyCached: (entry) => sender.add(entry),
+        onReplyCached: (key, reply) => sender.add(key, reply),
         onStorageFault: (reason) => this.#options.onFault(this.config.name, reason),
         ...(handoff === undefined ? {} : { handoff }),
       });
@@ -294,8 +293,8 @@ export class FilerHost {
   }
 
   /** Replies the partner cached while serving the filer at `epoch`. */
-  acceptMirror(epoch: bigint, entries: readonly DrcEntrySnapshot[]): void {
-    if (this.#server === undefined) this.#mirrored.accept(epoch, entries);
+  acceptMirror(epoch: bigint, replies: readonly MirroredReply[]): void {
+    if (this.#server === undefined) this.#mirrored.accept(epoch, replies);
   }
 
   #endMirror(): void {

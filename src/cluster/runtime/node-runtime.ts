@@ -22,7 +22,6 @@ import { FilerHost } from './filer-host.js';
 import { HealthCheck } from './health-check.js';
 import { monotonicNowMs } from './monotonic-clock.js';
 import { mirrorBatchFromWire } from './reply-mirror.js';
-import type { DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
 import { isGone } from './process-gone.js';
 import { eventJson, statusReport, type EventJson } from './status-report.js';
 import { messageFromWire, messageToWire } from './wire-messages.js';
@@ -129,7 +128,7 @@ export class NodeRuntime {
             addresses,
             log: nodeLog,
             onLeaseLost: (name, epoch, reason) => runtime?.leaseLost(name, epoch, reason),
-            mirror: (name, epoch, entries) => runtime?.mirror(name, epoch, entries),
+            mirror: (name, epoch, packed) => runtime?.mirror(name, epoch, packed),
             onFault: (name, reason) => runtime?.fault(name, reason),
           }),
         ),
@@ -142,7 +141,7 @@ export class NodeRuntime {
   async #start(): Promise<void> {
     this.#interconnect.on('peer-up', () => this.#input({ type: 'peer-up', nowMs: monotonicNowMs() }));
     this.#interconnect.on('peer-down', () => this.#input({ type: 'peer-down', nowMs: monotonicNowMs() }));
-    this.#interconnect.onRequest((type, body) => this.#onRequest(type, body));
+    this.#interconnect.onRequest((type, body, attachment) => this.#onRequest(type, body, attachment));
     await this.#interconnect.start();
     this.#apply(this.#core.start(monotonicNowMs()));
     this.#ticker = setInterval(() => this.#input({ type: 'tick', nowMs: monotonicNowMs() }), TICK_MS);
@@ -174,10 +173,9 @@ export class NodeRuntime {
   }
 
   /** Sends cached replies to the partner, which restores them if it takes the filer over after a failure. */
-  mirror(filer: string, epoch: bigint, entries: readonly DrcEntrySnapshot[]): void {
+  mirror(filer: string, epoch: bigint, packed: Buffer): void {
     if (!this.#interconnect.isUp) return;
-    const body = { filer, epoch: String(epoch), entries: entries.map(({ key, reply }) => ({ key, reply })) };
-    this.#interconnect.request('mirror', body, MESSAGE_TIMEOUT_MS).catch((error: unknown) => {
+    this.#interconnect.request('mirror', { filer, epoch: String(epoch) }, MESSAGE_TIMEOUT_MS, packed).catch((error: unknown) => {
       this.#log.debug({ filer, err: messageOf(error) }, 'mirrored replies not delivered');
     });
   }
@@ -280,7 +278,7 @@ export class NodeRuntime {
     return result;
   }
 
-  async #onRequest(type: string, body: JsonValue): Promise<JsonValue> {
+  async #onRequest(type: string, body: JsonValue, attachment: Buffer | undefined): Promise<JsonValue> {
     if (type === 'core') {
       const message = messageFromWire(body);
       if (typeof message === 'string') {
@@ -291,9 +289,9 @@ export class NodeRuntime {
       return null;
     }
     if (type === 'mirror') {
-      const batch = mirrorBatchFromWire(body);
+      const batch = mirrorBatchFromWire(body, attachment);
       if (typeof batch === 'string') throw new Error(`malformed mirror batch: ${batch}`);
-      this.#hosts.get(batch.filer)?.acceptMirror(batch.epoch, batch.entries);
+      this.#hosts.get(batch.filer)?.acceptMirror(batch.epoch, batch.replies);
       return null;
     }
     if (type === 'connections') {

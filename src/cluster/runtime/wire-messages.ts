@@ -89,9 +89,17 @@ function phasesOf(value: JsonValue | undefined): PhaseTimings | undefined {
  * or why it is not one; the items are left to the caller to check.
  */
 export function filerBatchFromWire(body: unknown, field: string, max: number): { filer: string; epoch: bigint; items: unknown[] } | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
-  const { filer, epoch, [field]: items } = body as Record<string, unknown>;
-  if (typeof filer !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return 'filer and epoch must be strings';
+  const head = filerEpochFromWire(body);
+  if (typeof head === 'string') return head;
+  const items = (body as Record<string, unknown>)[field];
   if (!Array.isArray(items) || items.length > max) return `${field} must be a list of at most ${max}`;
-  return { filer, epoch: BigInt(epoch), items: items as unknown[] };
+  return { ...head, items: items as unknown[] };
+}
+
+/** The filer and epoch a message of one filer's server names. */
+export function filerEpochFromWire(body: unknown): { filer: string; epoch: bigint } | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an object';
+  const { filer, epoch } = body as Record<string, unknown>;
+  if (typeof filer !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) return 'filer and epoch must be strings';
+  return { filer, epoch: BigInt(epoch) };
 }
