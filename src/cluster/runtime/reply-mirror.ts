@@ -10,8 +10,9 @@
 //
 //   per reply: key length (2 bytes, big-endian) | key (latin1) | reply length (4) | reply
 //
-// so the serving node copies each reply once, instead of base64 and JSON costing it about a
-// microsecond a reply: 20-30% of a SETATTR's time on the event loop with the mirror on.
+// so the serving node copies each reply once: encoding a batch of 256 replies as base64 in JSON
+// took 156 us of its event loop, the partner 87 us to parse it; packed, the batch's message is
+// encoded in about 25 us.
 
 import { DuplicateRequestCache, type DrcEntrySnapshot } from '../../rpc/duplicate-request-cache.js';
 import { filerEpochFromWire } from './wire-messages.js';
