@@ -22,10 +22,11 @@
 // listener node | dialer nonce | listener nonce): every session has its own.
 //
 // Session frames (sealing.ts): payload = tag | seq | body with tag = HMAC(session key,
-// sender role | seq | body), and body = JSON length | JSON | attachment (messages.ts). Each direction counts from 1 and the receiver accepts only the next
-// seq (improvement: "any greater seq" would let a man in the middle delete frames). A bad tag,
-// a seq out of order (a replay) or a malformed body closes the connection with a warning. A frame
-// recorded in one session fails in any other, because the key differs.
+// sender role | seq | body), and body = JSON length | JSON | attachment (messages.ts). Each
+// direction counts from 1 and the receiver accepts only the next seq (improvement: "any
+// greater seq" would let a man in the middle delete frames). A bad tag, a seq out of order (a
+// replay) or a malformed body closes the connection with a warning. A frame recorded in one
+// session fails in any other, because the key differs.
 //
 // Who connects. Both nodes listen on their own endpoint; the node whose name sorts first dials
 // the other, so there is one connection. The dialer reconnects by itself after any loss, waiting
@@ -41,11 +42,12 @@
 // (with the reason) when it ends for any reason: silence, close, violation, replacement or
 // stop(). Each 'peer-up' is followed by exactly one 'peer-down' before the next 'peer-up'.
 //
-// Requests. `request(type, body, timeoutMs, attachment?)` resolves with the partner's response body, or
-// rejects with InterconnectError: 'down' (no session, or it ended first), 'timeout', 'refused'
-// (the partner's handler failed, is missing or busy), 'overloaded' (PENDING_REQUESTS_MAX
-// outstanding), 'too-large' (the request exceeds a frame). Incoming requests go to the handler
-// set with onRequest; at most INCOMING_REQUESTS_MAX run at once, more are answered 'busy'.
+// Requests. `request(type, body, timeoutMs, attachment?)` resolves with the partner's response
+// body, or rejects with InterconnectError: 'down' (no session, or it ended first), 'timeout',
+// 'refused' (the partner's handler failed, is missing or busy), 'overloaded'
+// (PENDING_REQUESTS_MAX outstanding), 'too-large' (the request exceeds a frame). Incoming
+// requests go to the handler set with onRequest; at most INCOMING_REQUESTS_MAX run at once, more
+// are answered 'busy'.
 // Responses and ids belong to one session: a response to a session that ended is dropped.
 //
 // Time: through InterconnectClock (clock.ts), so tests can drive it by hand.
@@ -125,8 +127,10 @@ export interface InterconnectEvents {
   heartbeat: [HeartbeatHeard];
 }
 
-/** Answers one request of the partner; a rejection becomes `{ ok: false, error: message }`. */
-/** Answers one request of the partner; `attachment` is the bytes it carried beside its JSON, if any. */
+/**
+ * Answers one request of the partner (`attachment`: the bytes it carried beside its JSON, if
+ * any); a rejection becomes `{ ok: false, error: message }`.
+ */
 export type RequestHandler = (type: string, body: JsonValue, attachment: Buffer | undefined) => Promise<JsonValue>;
 
 interface Pending {
