@@ -37,12 +37,12 @@ export interface MirroredReply {
 
 /** The serving side: collects cached replies and sends them in packed batches. */
 export class MirrorSender {
-  readonly #send: (packed: Buffer, count: number) => void;
+  readonly #send: (packed: Buffer) => void;
   #batch: MirroredReply[] = [];
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(send: (packed: Buffer, count: number) => void) {
+  constructor(send: (packed: Buffer) => void) {
     this.#send = send;
   }
 
@@ -60,7 +60,7 @@ export class MirrorSender {
     const batch = this.#batch;
     this.#batch = [];
     this.#bytes = 0;
-    this.#send(packReplies(batch), batch.length);
+    this.#send(packReplies(batch));
   }
 
   stop(): void {
