@@ -175,6 +175,31 @@ function toInode(row: InodeRow): Inode {
   };
 }
 
+/**
+ * `inode` as stored under `fileid`, its fields in the order of `toInode`: every cached inode then
+ * has one shape, and the code reading them stays monomorphic (a spread that appends the fileid
+ * made a second shape, and the volume's CREATE path about a third slower).
+ */
+function withFileid(fileid: bigint, inode: NewInode): Inode {
+  return {
+    fileid,
+    generation: inode.generation,
+    type: inode.type,
+    mode: inode.mode,
+    nlink: inode.nlink,
+    uid: inode.uid,
+    gid: inode.gid,
+    size: inode.size,
+    rdev: inode.rdev,
+    atime: inode.atime,
+    mtime: inode.mtime,
+    ctime: inode.ctime,
+    parent: inode.parent,
+    target: inode.target,
+    verifier: inode.verifier,
+  };
+}
+
 /** The inode columns an insert or update writes, in order, with the value an inode binds to each. */
 const INODE_FIELDS: readonly (readonly [column: string, value: (inode: NewInode) => unknown])[] = [
   ['generation', (inode) => inode.generation],
@@ -472,7 +497,7 @@ export class MetadataStore {
   insertInode(inode: NewInode): bigint {
     const result = this.#statements.insertInode.run(...inodeValues(inode));
     const fileid = BigInt(result.lastInsertRowid);
-    this.#remember({ ...inode, fileid });
+    this.#remember(withFileid(fileid, inode));
     return fileid;
   }
 

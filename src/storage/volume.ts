@@ -472,13 +472,20 @@ export class DirectoryVolume implements Volume {
     if (isDirectory) size = DIRECTORY_SIZE;
     if (extra.target !== undefined) size = BigInt(extra.target.length);
     return this.#apply((batch) => {
+      // Field by field, in the order of an inode read from the store, not a spread of `initial`:
+      // that object literal alone cost about 8 us a CREATE (a volume-level loop: 25.8 -> 17.6 us).
       const fileid = batch.insert({
-        ...initial,
         generation: randomGeneration(),
         type,
+        mode: initial.mode,
         nlink: isDirectory ? 2 : 1,
+        uid: initial.uid,
+        gid: initial.gid,
         size,
         rdev: extra.rdev ?? { major: 0, minor: 0 },
+        atime: initial.atime,
+        mtime: initial.mtime,
+        ctime: initial.ctime,
         parent: isDirectory ? parent.fileid : null,
         target: extra.target ?? null,
         verifier: extra.verifier ?? null,
