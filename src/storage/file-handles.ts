@@ -9,8 +9,13 @@
 // different generation) is 'stale'. Verified handles are cached, and so are encoded ones, so the
 // hot path costs one map lookup instead of an HMAC; the volume calls `forget` when it deletes an
 // inode.
+//
+// The tag is computed as RFC 2104 defines HMAC, by two one-shot SHA-256 hashes over key blocks
+// padded once, not with `createHmac`: that made an object per call, and a new handle's tag cost
+// about 5 us in a node's MKDIR path (8% of it) against about 1.5 us this way. The bytes are the
+// same, so handles clients already hold stay valid.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { StorageError } from './types.js';
 import { BoundedMap } from '../platform/bounded-map.js';
 
@@ -25,10 +30,25 @@ export const HANDLE_BYTES = TAG_OFFSET + TAG_BYTES;
 /** Verified handles remembered; each entry costs about 150 bytes. */
 export const HANDLE_CACHE_ENTRIES_MAX = 65_536;
 const COOKIE_VERIFIER_BYTES = 8;
+const SHA256_BLOCK_BYTES = 64;
+const SHA256_BYTES = 32;
+const HMAC_INNER_PAD = 0x36;
+const HMAC_OUTER_PAD = 0x5c;
+
+/** A key block of HMAC (RFC 2104): the key, zero-padded to the hash's block, XORed with `pad`. */
+function paddedKey(key: Buffer, pad: number, room: number): Buffer {
+  const block = Buffer.alloc(SHA256_BLOCK_BYTES + room);
+  block.fill(pad, 0, SHA256_BLOCK_BYTES);
+  for (let i = 0; i < key.length; i++) block[i]! ^= key[i]!;
+  return block;
+}
 
 export class FileHandles {
   readonly #volumeId: Buffer;
   readonly #key: Buffer;
+  /** HMAC's inner key block with room for the tagged bytes, and its outer block with room for the inner hash. */
+  readonly #inner: Buffer;
+  readonly #outer: Buffer;
   readonly #generationOf: (fileid: bigint) => number | undefined;
   /** latin1 of the handle bytes -> fileid (a BoundedMap: a plain Map's eviction is a V8 cliff). */
   readonly #verified = new BoundedMap<string, bigint>(HANDLE_CACHE_ENTRIES_MAX);
@@ -41,6 +61,8 @@ export class FileHandles {
     if (key.length !== HANDLE_KEY_BYTES) throw new Error('file handles: a handle key has 32 bytes');
     this.#volumeId = volumeId;
     this.#key = key;
+    this.#inner = paddedKey(key, HMAC_INNER_PAD, TAG_OFFSET);
+    this.#outer = paddedKey(key, HMAC_OUTER_PAD, SHA256_BYTES);
     this.#generationOf = generationOf;
   }
 
@@ -126,7 +148,10 @@ export class FileHandles {
     }
   }
 
+  /** HMAC-SHA256 of the handle's bytes before the tag, truncated (see the header). */
   #tag(handle: Buffer): Buffer {
-    return createHmac('sha256', this.#key).update(handle.subarray(0, TAG_OFFSET)).digest().subarray(0, TAG_BYTES);
+    handle.copy(this.#inner, SHA256_BLOCK_BYTES, 0, TAG_OFFSET);
+    hash('sha256', this.#inner, 'buffer').copy(this.#outer, SHA256_BLOCK_BYTES);
+    return hash('sha256', this.#outer, 'buffer').subarray(0, TAG_BYTES);
   }
 }
