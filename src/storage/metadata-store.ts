@@ -177,8 +177,8 @@ function toInode(row: InodeRow): Inode {
 
 /**
  * `inode` as stored under `fileid`, its fields in the order of `toInode`: every cached inode then
- * has one shape, and the code reading them stays monomorphic (a spread that appends the fileid
- * made a second shape, and the volume's CREATE path about a third slower).
+ * has one shape, and the code reading them stays monomorphic. A spread that appended the fileid
+ * made a second shape: a volume-level CREATE loop took 17.6 us a call with it, 15.7 without.
  */
 function withFileid(fileid: bigint, inode: NewInode): Inode {
   return {
