@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { dataFilePath, OPEN_DATA_FILES_MAX } from './file-data.js';
 import { DATA_FOLDER } from './volume-directory.js';
-import { newFile, ROOT, waitUntil, withVolume } from './volume-fixture.js';
+import { newFile, ROOT, withVolume } from './volume-fixture.js';
+import { waitUntil } from '../platform/wait-fixture.js';
 
 const MIB = 1_048_576n;
 const SIZE_MAX = 2n ** 63n - 1n;

@@ -1,11 +1,9 @@
-// Shared setup of the storage tests: callers, a deterministic clock, volumes in temporary
-// directories that are removed afterwards, and a wait for background work. Not a test itself
-// (the name matches no test pattern).
+// Shared setup of the storage tests: callers, a deterministic clock, and volumes in temporary
+// directories that are removed afterwards. Not a test itself (the name matches no test pattern).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Caller, Timestamp, Volume } from './types.js';
 import { createVolume, openVolume } from './volume.js';
 
@@ -57,13 +55,4 @@ export function sharedDirectory(volume: Volume, name = 'shared', mode = 0o777): 
 /** Creates a regular file as `caller` (UNCHECKED, with the given mode). */
 export function newFile(volume: Volume, caller: Caller, directory: bigint, name: string, mode = 0o644): bigint {
   return volume.create(caller, directory, name, { mode: 'unchecked', attributes: { mode } });
-}
-
-/** Waits until `done()` holds, polling every few ms; fails the test if it does not within `deadlineMs`. */
-export async function waitUntil(what: string, done: () => boolean, deadlineMs = 5_000): Promise<void> {
-  const end = performance.now() + deadlineMs;
-  while (!done()) {
-    if (performance.now() > end) throw new Error(`${what}: not within ${deadlineMs} ms`);
-    await sleep(2);
-  }
 }

@@ -17,6 +17,7 @@ import { errorCode } from '../atomic-file.js';
 import { leasePath } from '../lease.js';
 import { LeaseThread, type LeaseBegin, type LeaseThreadOptions } from './lease-thread.js';
 import { monotonicNowMs } from './monotonic-clock.js';
+import { waitUntil } from '../../platform/wait-fixture.js';
 
 const FILER = 'fs1';
 const LEASE_MS = 400;
@@ -68,14 +69,6 @@ function sequenceOnDisk(folder: string): bigint {
   return leaseOnDisk(folder)?.sequence ?? 0n;
 }
 
-async function waitFor(what: string, done: () => boolean, deadlineMs = DEADLINE_MS): Promise<void> {
-  const endMs = monotonicNowMs() + deadlineMs;
-  while (!done()) {
-    assert.ok(monotonicNowMs() < endMs, `${what} within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -90,7 +83,7 @@ test('lease thread: the lease becomes valid, and lease.json shows its sequence g
       const validUntilMs = thread.validUntilMs;
       assert.ok(validUntilMs !== undefined && validUntilMs > monotonicNowMs() && validUntilMs <= monotonicNowMs() + LEASE_MS);
       let invalidSeen = 0;
-      await waitFor('sequence 8 on disk', () => {
+      await waitUntil('sequence 8 on disk', () => {
         if (!thread.isValid()) invalidSeen++;
         return sequenceOnDisk(folder) >= 8n;
       });
@@ -108,7 +101,7 @@ test('lease thread: release ends validity at once and leaves a released record',
   await withFolder(async (folder) => {
     const expiries: string[] = [];
     const thread = await LeaseThread.start(options(folder, expiries));
-    await waitFor('a renewal on disk', () => sequenceOnDisk(folder) >= 2n);
+    await waitUntil('a renewal on disk', () => sequenceOnDisk(folder) >= 2n);
     const released = thread.release();
     assert.equal(thread.isValid(), false, 'invalid before the release was even written');
     assert.ok(thread.validUntilMs! <= monotonicNowMs());
@@ -130,12 +123,12 @@ test('lease thread: stop ends renewals, and validity runs out by itself without 
   await withFolder(async (folder) => {
     const expiries: string[] = [];
     const thread = await LeaseThread.start(options(folder, expiries));
-    await waitFor('a renewal on disk', () => sequenceOnDisk(folder) >= 2n);
+    await waitUntil('a renewal on disk', () => sequenceOnDisk(folder) >= 2n);
     await thread.stop();
     const last = sequenceOnDisk(folder);
     const validUntilMs = thread.validUntilMs!;
     assert.ok(validUntilMs <= monotonicNowMs() + LEASE_MS);
-    await waitFor('validity to run out', () => !thread.isValid(), LEASE_MS + SLACK_MS);
+    await waitUntil('validity to run out', () => !thread.isValid(), LEASE_MS + SLACK_MS);
     assert.ok(monotonicNowMs() >= validUntilMs);
     await sleep(3 * RENEW_MS);
     assert.equal(sequenceOnDisk(folder), last, 'no renewal after stop');
@@ -192,11 +185,11 @@ test('lease thread: when the folder disappears, onExpired fires once and validit
       }),
     );
     try {
-      await waitFor('a renewal on disk', () => sequenceOnDisk(folder) >= 2n);
+      await waitUntil('a renewal on disk', () => sequenceOnDisk(folder) >= 2n);
       // Moved away in one step (tests may run as root, so a chmod would not stop the writes).
       renameSync(folder, join(root, 'gone'));
       const goneMs = monotonicNowMs();
-      await waitFor('onExpired', () => expiries.length > 0, LEASE_MS + SLACK_MS);
+      await waitUntil('onExpired', () => expiries.length > 0, LEASE_MS + SLACK_MS);
       assert.equal(validAtExpiry, false, 'validity ended before the worker noticed');
       assert.equal(thread.isValid(), false);
       assert.ok(thread.validUntilMs! <= goneMs + LEASE_MS, 'no renewal begun after the folder went counted');
@@ -238,7 +231,7 @@ test('lease thread: a main thread busy for 300 ms does not stop renewals', async
     const expiries: string[] = [];
     const thread = await LeaseThread.start(options(folder, expiries));
     try {
-      await waitFor('renewals under way', () => sequenceOnDisk(folder) >= 3n);
+      await waitUntil('renewals under way', () => sequenceOnDisk(folder) >= 3n);
       const before = sequenceOnDisk(folder);
       const spinUntilMs = monotonicNowMs() + 300;
       while (monotonicNowMs() < spinUntilMs) {
