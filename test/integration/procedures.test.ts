@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import type { Nfsv3Fattr, Nfsv3PostOpAttr, Nfsv3Time, Nfsv3WccAttr, Nfsv3WccData } from '@jsonjoy.com/json-pack/lib/nfs/v3/structs.js';
 import { serveFreshVolume, type ServedVolume } from '../support/served-volume.js';
-import { FILE_SYNC, handleOf, NfsClient, UNSTABLE } from '../support/rpc-client.js';
+import { FILE_SYNC, handleOf, NFS_PROGRAM, NFS_VERSION, NfsClient, ROOT, successBody, UNSTABLE } from '../support/rpc-client.js';
 import {
   ACCESS3_DELETE,
   ACCESS3_EXECUTE,
@@ -491,6 +491,89 @@ test('procedures: READDIRPLUS pages 300 entries with dircount 512 and maxcount 4
   for (const { name, fileid: expected, handle } of handles) {
     const attributes = ok(await client.getattr(handle), `GETATTR ${name}`).objAttributes;
     assert.equal(attributes.fileid, expected, `${name}: the handle is the entry's`);
+  }
+});
+
+/** One READDIRPLUS page as raw bytes: the reply's size from its status on, and each entry's sizes. */
+interface RawPage {
+  readonly bytes: number;
+  readonly entries: { cookie: bigint; bytes: number; directoryBytes: number }[];
+  readonly cookieverf: Buffer;
+  readonly eof: boolean;
+}
+
+async function readdirplusRaw(dir: Buffer, cookie: bigint, cookieverf: Buffer, dircount: number, maxcount: number): Promise<RawPage> {
+  const handle = Buffer.alloc(4 + dir.length + ((4 - (dir.length % 4)) % 4));
+  handle.writeUInt32BE(dir.length, 0);
+  dir.copy(handle, 4);
+  const counts = Buffer.alloc(16);
+  counts.writeBigUInt64BE(cookie, 0);
+  counts.writeUInt32BE(dircount, 8);
+  counts.writeUInt32BE(maxcount, 12);
+  const args = Buffer.concat([handle, counts.subarray(0, 8), cookieverf, counts.subarray(8)]);
+  const body = successBody(await client.rpc.call({ program: NFS_PROGRAM, version: NFS_VERSION, procedure: 17, credential: ROOT, args }));
+  assert.equal(body.readUInt32BE(0), nfsstat3.NFS3_OK, 'READDIRPLUS status');
+  const skipOpaque = (at: number): number => at + 4 + body.readUInt32BE(at) + ((4 - (body.readUInt32BE(at) % 4)) % 4);
+  const FATTR3 = 84;
+  let at = 4;
+  at += 4 + (body.readUInt32BE(at) === 1 ? FATTR3 : 0);
+  const verifier = Buffer.from(body.subarray(at, at + 8));
+  at += 8;
+  const entries: RawPage['entries'] = [];
+  while (body.readUInt32BE(at) === 1) {
+    const start = at;
+    at = skipOpaque(at + 4 + 8);
+    const entryCookie = body.readBigUInt64BE(at);
+    at += 8;
+    const directoryBytes = at - start;
+    at += 4 + (body.readUInt32BE(at) === 1 ? FATTR3 : 0);
+    at = body.readUInt32BE(at) === 1 ? skipOpaque(at + 4) : at + 4;
+    entries.push({ cookie: entryCookie, bytes: at - start, directoryBytes });
+  }
+  at += 4;
+  const eof = body.readUInt32BE(at) === 1;
+  assert.equal(at + 4, body.length, 'the page ends after eof');
+  return { bytes: body.length, entries, cookieverf: verifier, eof };
+}
+
+test('procedures: READDIRPLUS fills each page up to maxcount or dircount, whichever binds, and never past it', async () => {
+  // Goal: RFC 1813 3.3.17: maxcount bounds the whole result and dircount the directory part;
+  // a page short of eof holds every entry that fits, so a listing takes no more round trips
+  // than the client's budget needs.
+  const { dir } = await listedDirectory();
+  for (const [dircount, maxcount] of [
+    [65536, 4096],
+    [65536, 32768],
+    [512, 65536],
+  ] as const) {
+    let cookie = 0n;
+    let verifier: Buffer = Buffer.alloc(8);
+    let previous: RawPage | undefined;
+    let listed = 0;
+    for (let pages = 1; ; pages++) {
+      assert.ok(pages <= LISTED_NAMES, 'paging ends');
+      const page = await readdirplusRaw(dir, cookie, verifier, dircount, maxcount);
+      const what = `dircount ${dircount}, maxcount ${maxcount}, page ${pages}`;
+      const directoryBytes = page.entries.reduce((sum, entry) => sum + entry.directoryBytes, 0);
+      assert.ok(page.bytes <= maxcount, `${what}: ${page.bytes} bytes fit maxcount`);
+      assert.ok(directoryBytes <= dircount, `${what}: ${directoryBytes} directory bytes fit dircount`);
+      if (previous !== undefined) {
+        // The previous page was full: this page's first entry would not have fitted in it.
+        const next = page.entries[0]!;
+        const previousDirectoryBytes = previous.entries.reduce((sum, entry) => sum + entry.directoryBytes, 0);
+        assert.ok(
+          previous.bytes + next.bytes > maxcount || previousDirectoryBytes + next.directoryBytes > dircount,
+          `${what}: the page before it had room for its first entry`,
+        );
+      }
+      listed += page.entries.length;
+      if (page.eof) break;
+      assert.ok(page.entries.length > 0, `${what}: a page short of eof holds an entry`);
+      cookie = page.entries.at(-1)!.cookie;
+      verifier = page.cookieverf;
+      previous = page;
+    }
+    assert.equal(listed, LISTED_NAMES + 2, `dircount ${dircount}, maxcount ${maxcount}: every entry, '.' and '..' once`);
   }
 });
 

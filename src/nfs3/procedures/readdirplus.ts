@@ -8,8 +8,6 @@ import type { NfsProcedure } from '../nfs-procedure.js';
 import type { Entryplus3, ReaddirplusArgs, ReaddirplusResult } from '../types.js';
 import { listDirectory, type ListedEntry } from './directory-listing.js';
 
-/** A typical entryplus3: a short name, attributes and a handle. */
-const ENTRYPLUS3_BYTES_TYPICAL = 180;
 const STATUS_BYTES = 4;
 
 export const readdirplus: NfsProcedure<ReaddirplusArgs, ReaddirplusResult> = {
@@ -22,7 +20,8 @@ export const readdirplus: NfsProcedure<ReaddirplusArgs, ReaddirplusResult> = {
   run(request, args) {
     const { volume } = request;
     const budget = Math.min(args.maxcount, READDIR_BYTES_MAX);
-    let used = STATUS_BYTES + readdirResOkBaseBytes(request.attributesOf(args.dir));
+    const dirAttributes = request.attributesOf(args.dir);
+    let used = STATUS_BYTES + readdirResOkBaseBytes(dirAttributes);
     let directoryBytes = 0;
     const entries: Entryplus3[] = [];
     const take = (entry: ListedEntry): boolean => {
@@ -41,7 +40,13 @@ export const readdirplus: NfsProcedure<ReaddirplusArgs, ReaddirplusResult> = {
       entries.push(plus);
       return true;
     };
-    const listing = listDirectory(request, args.dir, args.cookie, args.cookieverf, true, budget / ENTRYPLUS3_BYTES_TYPICAL + 1, take);
+    // Storage is asked for as many rows as could fit, and one more, so a page is one query: a
+    // guess at a typical entry fell a few rows short, and a second query for them was half of a
+    // warm READDIRPLUS. The smallest entry has an empty name, attributes, and a handle as long as
+    // the directory's own (a volume's handles are alike; a wrong guess only costs that query).
+    const smallest = entryplus3Bytes({ fileid: 0n, name: '', cookie: 0n, attributes: dirAttributes, handle: args.dir });
+    const rows = Math.min((budget - used) / smallest, args.dircount / entry3Bytes({ fileid: 0n, name: '', cookie: 0n }));
+    const listing = listDirectory(request, args.dir, args.cookie, args.cookieverf, true, Math.floor(rows) + 1, take);
     return {
       status: nfsstat3.NFS3_OK,
       dirAttributes: listing.dirAttributes,
