@@ -174,3 +174,19 @@ test('file handles: the layout and tag are those of format 1, so handles clients
   // And a handle made that way verifies as genuine (a fresh instance: nothing cached).
   assert.equal(new FileHandles(volumeId, key, () => 9).resolve(formatOneHandle(volumeId, key, 42n, 9)), 42n);
 });
+
+test('file handles: a cookie verifier is HMAC-SHA256 of its label, volume id, fileid and generation, truncated to 8', () => {
+  // Goal: cookie verifiers clients hold across an upgrade still match (a mismatch is BAD_COOKIE).
+  const volumeId = randomBytes(16);
+  const key = randomBytes(32);
+  const handles = new FileHandles(volumeId, key, () => 9);
+  for (const [fileid, generation] of [[1n, 0], [0x0123456789abcdefn, 9], [2n ** 64n - 1n, 0xffffffff]] as const) {
+    const numbers = Buffer.alloc(12);
+    numbers.writeBigUInt64BE(fileid, 0);
+    numbers.writeUInt32BE(generation, 8);
+    const expected = createHmac('sha256', key).update('cookie verifier').update(volumeId).update(numbers).digest().subarray(0, 8);
+    assert.deepEqual(handles.cookieVerifier(fileid, generation), expected, `fileid ${fileid}`);
+  }
+  // Computing one leaves handles as they were (both share the HMAC's key blocks).
+  assert.deepEqual(handles.encode(5n, 1), formatOneHandle(volumeId, key, 5n, 1));
+});

@@ -10,12 +10,13 @@
 // hot path costs one map lookup instead of an HMAC; the volume calls `forget` when it deletes an
 // inode.
 //
-// The tag is computed as RFC 2104 defines HMAC, by two one-shot SHA-256 hashes over key blocks
-// padded once, not with `createHmac`: that made an object per call, and a new handle's tag cost
-// about 5 us in a node's MKDIR path (8% of it) against about 1.5 us this way. The bytes are the
-// same, so handles clients already hold stay valid.
+// The tag, and a directory's cookie verifier, are computed as RFC 2104 defines HMAC, by two
+// one-shot SHA-256 hashes over key blocks padded once, not with `createHmac`: that made an object
+// per call, and a new handle's tag cost about 5 us in a node's MKDIR path (8% of it) against
+// about 1.5 us this way. The bytes are the same, so handles and cookie verifiers clients already
+// hold stay valid.
 
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { StorageError } from './types.js';
 import { BoundedMap } from '../platform/bounded-map.js';
 
@@ -30,6 +31,9 @@ export const HANDLE_BYTES = TAG_OFFSET + TAG_BYTES;
 /** Verified handles remembered; each entry costs about 150 bytes. */
 export const HANDLE_CACHE_ENTRIES_MAX = 65_536;
 const COOKIE_VERIFIER_BYTES = 8;
+const COOKIE_VERIFIER_LABEL = Buffer.from('cookie verifier');
+/** What a cookie verifier's HMAC covers: the label, the volume id, a fileid and its generation. */
+const COOKIE_VERIFIER_MESSAGE_BYTES = COOKIE_VERIFIER_LABEL.length + VOLUME_ID_BYTES + 8 + 4;
 const SHA256_BLOCK_BYTES = 64;
 const SHA256_BYTES = 32;
 const HMAC_INNER_PAD = 0x36;
@@ -43,9 +47,13 @@ function paddedKey(key: Buffer, pad: number, room: number): Buffer {
   return block;
 }
 
+interface EncodedHandle {
+  readonly generation: number;
+  readonly handle: Buffer;
+}
+
 export class FileHandles {
   readonly #volumeId: Buffer;
-  readonly #key: Buffer;
   /** HMAC's inner key block with room for the tagged bytes, and its outer block with room for the inner hash. */
   readonly #inner: Buffer;
   readonly #outer: Buffer;
@@ -53,27 +61,30 @@ export class FileHandles {
   /** latin1 of the handle bytes -> fileid (a BoundedMap: a plain Map's eviction is a V8 cliff). */
   readonly #verified = new BoundedMap<string, bigint>(HANDLE_CACHE_ENTRIES_MAX);
   /** fileid -> its handle as last encoded: an HMAC costs more than the lookup. */
-  readonly #encoded = new BoundedMap<bigint, Buffer>(HANDLE_CACHE_ENTRIES_MAX);
+  readonly #encoded = new BoundedMap<bigint, EncodedHandle>(HANDLE_CACHE_ENTRIES_MAX);
 
   /** `generationOf` answers the stored generation of a fileid, or undefined if it is gone. */
   constructor(volumeId: Buffer, key: Buffer, generationOf: (fileid: bigint) => number | undefined) {
     if (volumeId.length !== VOLUME_ID_BYTES) throw new Error('file handles: a volume id has 16 bytes');
     if (key.length !== HANDLE_KEY_BYTES) throw new Error('file handles: a handle key has 32 bytes');
     this.#volumeId = volumeId;
-    this.#key = key;
-    this.#inner = paddedKey(key, HMAC_INNER_PAD, TAG_OFFSET);
+    this.#inner = paddedKey(key, HMAC_INNER_PAD, Math.max(TAG_OFFSET, COOKIE_VERIFIER_MESSAGE_BYTES));
     this.#outer = paddedKey(key, HMAC_OUTER_PAD, SHA256_BYTES);
     this.#generationOf = generationOf;
   }
 
+  /**
+   * The handle of `fileid` at `generation`. It is the cached buffer, not a copy (a copy was a
+   * tenth of a READDIRPLUS entry's handle): callers must not modify it.
+   */
   encode(fileid: bigint, generation: number): Buffer {
     const known = this.#known(fileid, generation);
-    if (known !== undefined) return Buffer.from(known);
+    if (known !== undefined) return known;
     const handle = this.#encodeNew(fileid, generation);
     // Genuine by construction: its first use need not verify it.
     this.#verified.set(handle.toString('latin1'), fileid);
-    this.#encoded.set(fileid, handle);
-    return Buffer.from(handle);
+    this.#encoded.set(fileid, { generation, handle });
+    return handle;
   }
 
   #encodeNew(fileid: bigint, generation: number): Buffer {
@@ -111,7 +122,7 @@ export class FileHandles {
   /** The cached handle of `fileid` if it was encoded for this generation. */
   #known(fileid: bigint, generation: number): Buffer | undefined {
     const known = this.#encoded.get(fileid);
-    return known !== undefined && known.readUInt32BE(GENERATION_OFFSET) === generation ? known : undefined;
+    return known !== undefined && known.generation === generation ? known.handle : undefined;
   }
 
   /** Forgets every verified handle (their files are checked again on next use). */
@@ -122,14 +133,12 @@ export class FileHandles {
 
   /** RFC 1813 3.3.16: names a directory's cookie space; cookies never change, so neither does it. */
   cookieVerifier(fileid: bigint, generation: number): Buffer {
-    const hmac = createHmac('sha256', this.#key);
-    hmac.update('cookie verifier');
-    hmac.update(this.#volumeId);
-    const numbers = Buffer.alloc(12);
-    numbers.writeBigUInt64BE(fileid, 0);
-    numbers.writeUInt32BE(generation, 8);
-    hmac.update(numbers);
-    return hmac.digest().subarray(0, COOKIE_VERIFIER_BYTES);
+    const message = Buffer.allocUnsafe(COOKIE_VERIFIER_MESSAGE_BYTES);
+    let at = COOKIE_VERIFIER_LABEL.copy(message, 0);
+    at += this.#volumeId.copy(message, at);
+    at = message.writeBigUInt64BE(fileid, at);
+    message.writeUInt32BE(generation, at);
+    return this.#mac(message).subarray(0, COOKIE_VERIFIER_BYTES);
   }
 
   #verify(handle: Buffer): void {
@@ -150,8 +159,14 @@ export class FileHandles {
 
   /** HMAC-SHA256 of the handle's bytes before the tag, truncated (see the header). */
   #tag(handle: Buffer): Buffer {
-    handle.copy(this.#inner, SHA256_BLOCK_BYTES, 0, TAG_OFFSET);
-    hash('sha256', this.#inner, 'buffer').copy(this.#outer, SHA256_BLOCK_BYTES);
-    return hash('sha256', this.#outer, 'buffer').subarray(0, TAG_BYTES);
+    return this.#mac(handle.subarray(0, TAG_OFFSET)).subarray(0, TAG_BYTES);
+  }
+
+  /** HMAC-SHA256 of `message` with the handle key (RFC 2104, as the header says). */
+  #mac(message: Buffer): Buffer {
+    message.copy(this.#inner, SHA256_BLOCK_BYTES);
+    const inner = hash('sha256', this.#inner.subarray(0, SHA256_BLOCK_BYTES + message.length), 'buffer');
+    inner.copy(this.#outer, SHA256_BLOCK_BYTES);
+    return hash('sha256', this.#outer, 'buffer');
   }
 }

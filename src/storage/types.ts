@@ -65,8 +65,10 @@ export interface DirectoryEntry {
   /** The name as bytes decoded with 'latin1' (see `names` below). */
   readonly name: string;
   readonly fileid: bigint;
-  /** Present when asked for with `withAttributes`. */
+  /** Present when asked for with `plus`. */
   readonly attributes?: Attributes | undefined;
+  /** Present when asked for with `plus`; shared, like `fileHandle`'s. */
+  readonly handle?: Buffer | undefined;
 }
 
 export interface DirectoryPage {
@@ -110,7 +112,7 @@ export interface Volume {
   /** 8 bytes; changes only when acknowledged unstable data may have been lost. */
   readonly writeVerifier: Buffer;
 
-  /** The handle of a file; at most 64 bytes (NFS3_FHSIZE). */
+  /** The handle of a file; at most 64 bytes (NFS3_FHSIZE). Shared with later calls: do not modify it. */
   fileHandle(fileid: bigint): Buffer;
   /** The fileid a handle names; throws 'bad-handle' (forged, altered, malformed) or 'stale' (deleted). */
   resolveHandle(handle: Buffer): bigint;
@@ -139,14 +141,11 @@ export interface Volume {
   rmdir(caller: Caller, directory: bigint, name: string): void;
   rename(caller: Caller, fromDirectory: bigint, fromName: string, toDirectory: bigint, toName: string): void;
   link(caller: Caller, fileid: bigint, directory: bigint, name: string): void;
-  /** Entries after `cookie` (0: from the start), at most `maxEntries`, without '.' and '..'. */
-  readdir(
-    caller: Caller,
-    directory: bigint,
-    cookie: bigint,
-    maxEntries: number,
-    withAttributes: boolean,
-  ): DirectoryPage;
+  /**
+   * Entries after `cookie` (0: from the start), at most `maxEntries`, without '.' and '..'; with
+   * `plus`, each with its attributes and handle (what READDIRPLUS lists).
+   */
+  readdir(caller: Caller, directory: bigint, cookie: bigint, maxEntries: number, plus: boolean): DirectoryPage;
   /** 8 bytes naming the cookie space of a directory; stable across restarts. */
   cookieVerifier(directory: bigint): Buffer;
   fsstat(): Promise<FileSystemStats>;

@@ -355,13 +355,7 @@ export class DirectoryVolume implements Volume {
     });
   }
 
-  readdir(
-    caller: Caller,
-    directory: bigint,
-    cookie: bigint,
-    maxEntries: number,
-    withAttributes: boolean,
-  ): DirectoryPage {
+  readdir(caller: Caller, directory: bigint, cookie: bigint, maxEntries: number, plus: boolean): DirectoryPage {
     const parent = this.#directoryInode(directory);
     if (!permits(caller, parent).read) {
       throw new StorageError('access', `no read permission on directory ${directory}`);
@@ -377,8 +371,10 @@ export class DirectoryVolume implements Volume {
     const entries: DirectoryEntry[] = new Array(count);
     for (let index = 0; index < count; index++) {
       const row = rows[index]!;
-      const attributes = withAttributes ? this.#attributes(this.#inode(row.fileid)) : undefined;
-      entries[index] = { cookie: row.id + COOKIE_OFFSET, name: row.name, fileid: row.fileid, attributes };
+      const inode = plus ? this.#inode(row.fileid) : undefined;
+      const attributes = inode === undefined ? undefined : this.#attributes(inode);
+      const handle = inode === undefined ? undefined : this.#handles.encode(inode.fileid, inode.generation);
+      entries[index] = { cookie: row.id + COOKIE_OFFSET, name: row.name, fileid: row.fileid, attributes, handle };
     }
     return { entries, eof: rows.length <= limit };
   }

@@ -18,6 +18,7 @@ export interface ListedEntry {
   readonly name: string;
   readonly cookie: bigint;
   readonly attributes?: Attributes | undefined;
+  readonly handle?: Buffer | undefined;
 }
 
 export interface Listing {
@@ -29,14 +30,15 @@ export interface Listing {
 
 /**
  * Lists `dirHandle` after `cookie`, taking entries while `take(entry)` accepts them (it keeps
- * the byte count). NFS3ERR_TOOSMALL when not even one entry fits and the directory has more.
+ * the byte count); with `plus`, each entry carries its attributes and handle. NFS3ERR_TOOSMALL
+ * when not even one entry fits and the directory has more.
  */
 export function listDirectory(
   request: NfsRequest,
   dirHandle: Buffer,
   cookie: bigint,
   cookieverf: Buffer,
-  withAttributes: boolean,
+  plus: boolean,
   pageEntries: number,
   take: (entry: ListedEntry) => boolean,
 ): Listing {
@@ -49,7 +51,7 @@ export function listDirectory(
     throw new NfsStatusError(nfsstat3.NFS3ERR_BAD_COOKIE);
   }
   const limit = Math.max(1, Math.min(pageEntries, DIRECTORY_PAGE_ENTRIES_MAX));
-  let page = volume.readdir(caller, directory, cookie > DOT_DOT_COOKIE ? cookie : 0n, limit, withAttributes);
+  let page = volume.readdir(caller, directory, cookie > DOT_DOT_COOKIE ? cookie : 0n, limit, plus);
   const entries: ListedEntry[] = [];
   const offer = (entry: ListedEntry): boolean => {
     if (!take(entry)) return false;
@@ -60,18 +62,18 @@ export function listDirectory(
     if (entries.length === 0 && !eof) throw new NfsStatusError(nfsstat3.NFS3ERR_TOOSMALL);
     return { dirAttributes, cookieverf: verifier, entries, eof };
   };
-  if (cookie < DOT_COOKIE && !offer(dotEntry(request, directory, '.', DOT_COOKIE, withAttributes, dirAttributes))) {
+  if (cookie < DOT_COOKIE && !offer(dotEntry(request, directory, '.', DOT_COOKIE, plus, dirAttributes))) {
     return done(false);
   }
   if (cookie < DOT_DOT_COOKIE) {
     const parent = parentOf(request, directory);
-    if (!offer(dotEntry(request, parent, '..', DOT_DOT_COOKIE, withAttributes, undefined))) return done(false);
+    if (!offer(dotEntry(request, parent, '..', DOT_DOT_COOKIE, plus, undefined))) return done(false);
   }
   for (;;) {
     for (const entry of page.entries) if (!offer(entry)) return done(false);
     const last = page.entries.at(-1);
     if (page.eof || last === undefined) return done(true);
-    page = volume.readdir(caller, directory, last.cookie, limit, withAttributes);
+    page = volume.readdir(caller, directory, last.cookie, limit, plus);
   }
 }
 
@@ -80,10 +82,11 @@ function dotEntry(
   fileid: bigint,
   name: string,
   cookie: bigint,
-  withAttributes: boolean,
+  plus: boolean,
   known: Attributes | undefined,
 ): ListedEntry {
-  return { fileid, name, cookie, attributes: withAttributes ? (known ?? request.attributes(fileid)) : undefined };
+  if (!plus) return { fileid, name, cookie, attributes: undefined, handle: undefined };
+  return { fileid, name, cookie, attributes: known ?? request.attributes(fileid), handle: request.volume.fileHandle(fileid) };
 }
 
 /** The parent directory; the directory itself when the caller may not search it. */

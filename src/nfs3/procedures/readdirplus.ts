@@ -6,7 +6,7 @@ import { encodeReaddirplusResult, entry3Bytes, entryplus3Bytes, readdirResOkBase
 import { nfsstat3, READDIR_BYTES_MAX } from '../constants.js';
 import type { NfsProcedure } from '../nfs-procedure.js';
 import type { Entryplus3, ReaddirplusArgs, ReaddirplusResult } from '../types.js';
-import { listDirectory, type ListedEntry } from './directory-listing.js';
+import { listDirectory } from './directory-listing.js';
 
 const STATUS_BYTES = 4;
 
@@ -18,26 +18,19 @@ export const readdirplus: NfsProcedure<ReaddirplusArgs, ReaddirplusResult> = {
   mutates: false,
   cacheable: false,
   run(request, args) {
-    const { volume } = request;
     const budget = Math.min(args.maxcount, READDIR_BYTES_MAX);
     const dirAttributes = request.attributesOf(args.dir);
     let used = STATUS_BYTES + readdirResOkBaseBytes(dirAttributes);
     let directoryBytes = 0;
     const entries: Entryplus3[] = [];
-    const take = (entry: ListedEntry): boolean => {
-      const plus: Entryplus3 = {
-        fileid: entry.fileid,
-        name: entry.name,
-        cookie: entry.cookie,
-        attributes: entry.attributes,
-        handle: volume.fileHandle(entry.fileid),
-      };
-      const bytes = entryplus3Bytes(plus);
+    // A listed entry, with its attributes and handle, is an entryplus3 as it is.
+    const take = (entry: Entryplus3): boolean => {
+      const bytes = entryplus3Bytes(entry);
       const dirBytes = entry3Bytes(entry);
       if (used + bytes > budget || directoryBytes + dirBytes > args.dircount) return false;
       used += bytes;
       directoryBytes += dirBytes;
-      entries.push(plus);
+      entries.push(entry);
       return true;
     };
     // Storage is asked for as many rows as could fit, and one more, so a page is one query: a
