@@ -398,12 +398,24 @@ export class MetadataStore {
    * durable (see the header: await `committed()` before answering).
    */
   transaction<T>(work: () => T): T {
+    return this.#change(work, true);
+  }
+
+  /**
+   * `transaction` for work of one statement, which SQLite makes all or nothing by itself: no
+   * savepoint around it (the pair of them was a third of a volume-level SETATTR).
+   */
+  oneStatement<T>(work: () => T): T {
+    return this.#change(work, false);
+  }
+
+  #change<T>(work: () => T, savepoint: boolean): T {
     assertMayMutate(this.guard, 'metadata transaction');
     if (this.#touched !== undefined) return this.#inTransaction(work) as T; // nested: a savepoint
     this.#openBatch();
     this.#touched = new Set();
     try {
-      return this.#inTransaction(work) as T;
+      return savepoint ? (this.#inTransaction(work) as T) : work();
     } catch (error) {
       for (const fileid of this.#touched) this.#inodes.delete(fileid);
       if (this.#entriesTouched) this.#forgetEntries();

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { DATA_FOLDER } from './volume-directory.js';
+import Database from 'better-sqlite3';
+import { DATA_FOLDER, METADATA_FILE } from './volume-directory.js';
 import { dataFilePath } from './file-data.js';
 import { StorageError } from './types.js';
 import { ROOT, newFile, withTemporaryDirectory, withVolume } from './volume-fixture.js';
@@ -109,6 +110,43 @@ test('group commit: a commit the guard refuses rolls its whole batch back, keeps
     try {
       assert.notDeepEqual(reopened.writeVerifier, verifier);
       assert.notDeepEqual(reopened.writeVerifier, changed, 'not marked clean: the next open picks a new verifier');
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
+test('group commit: a one-statement change that fails leaves the rest of its batch, and no stale attributes', async () => {
+  // Goal: a SETATTR runs without a savepoint (SQLite makes one statement all or nothing); its
+  // failure must cost no more than with one: the batch's other changes commit, the file keeps
+  // its stored attributes.
+  await withTemporaryDirectory(async (parent) => {
+    const dir = path.join(parent, 'v');
+    await createVolume(dir, {});
+    // A trigger that refuses one mode: an UPDATE failing inside an open batch.
+    const db = new Database(path.join(dir, METADATA_FILE));
+    db.exec(`CREATE TRIGGER refuse_mode BEFORE UPDATE ON inodes WHEN NEW.mode = ${0o741} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    db.close();
+    const volume = await openVolume(dir);
+    try {
+      const file = newFile(volume, ROOT, volume.rootFileId, 'f', 0o644);
+      await volume.committed();
+      const before = volume.getattr(file);
+      const other = newFile(volume, ROOT, volume.rootFileId, 'other');
+      assert.throws(() => volume.setattr(ROOT, file, { mode: 0o741 }));
+      volume.setattr(ROOT, other, { mode: 0o600 });
+      await volume.committed();
+      assert.deepEqual(volume.getattr(file), before, 'the failed change left the file as stored');
+      assert.equal(volume.getattr(other).mode & 0o7777, 0o600, 'the same batch committed the rest');
+      assert.equal(volume.lookup(ROOT, volume.rootFileId, 'other'), other);
+    } finally {
+      await volume.close();
+    }
+    const reopened = await openVolume(dir);
+    try {
+      const file = reopened.lookup(ROOT, reopened.rootFileId, 'f');
+      assert.equal(reopened.getattr(file).mode & 0o7777, 0o644, 'durably as stored');
+      assert.equal(reopened.getattr(reopened.lookup(ROOT, reopened.rootFileId, 'other')).mode & 0o7777, 0o600);
     } finally {
       await reopened.close();
     }

@@ -145,7 +145,7 @@ export class DirectoryVolume implements Volume {
       unstable: this.#unstable,
       now,
       inode: (fileid) => this.#inode(fileid),
-      save: (inode) => this.#apply((batch) => batch.save(inode)),
+      save: (inode) => this.#apply((batch) => batch.save(inode), 'one statement'),
     });
   }
 
@@ -434,7 +434,7 @@ export class DirectoryVolume implements Volume {
     // The shrink is stable before the metadata says so (see FileData.truncate). A growth first
     // cuts what a crash may have left past the old size: it must read as zeros (file-data.ts).
     if (updated.size !== inode.size) this.#data.truncate(inode.fileid, minBigint(updated.size, inode.size));
-    this.#apply((batch) => batch.save(updated));
+    this.#apply((batch) => batch.save(updated), 'one statement');
     return updated;
   }
 
@@ -523,7 +523,7 @@ export class DirectoryVolume implements Volume {
   }
 
   /** Runs `work` as one durable transaction, then forgets what it deleted. */
-  #apply<T>(work: (batch: Batch) => T): T {
+  #apply<T>(work: (batch: Batch) => T, statements: 'one statement' | 'several' = 'several'): T {
     const saved: bigint[] = [];
     const deleted: Inode[] = [];
     const batch: Batch = {
@@ -539,7 +539,7 @@ export class DirectoryVolume implements Volume {
     };
     let result: T;
     try {
-      result = this.#store.transaction(() => work(batch));
+      result = statements === 'one statement' ? this.#store.oneStatement(() => work(batch)) : this.#store.transaction(() => work(batch));
     } catch (error) {
       throw storageErrorFromDatabase(error);
     }
