@@ -245,7 +245,7 @@ export function decodeWriteArgs(reader: XdrReader): WriteArgs {
     offset: reader.uint64(),
     count: reader.uint32(),
     stable: readStableHow(reader),
-    data: reader.opaque(WRITE_WIRE_BYTES_MAX),
+    data: reader.bulkOpaque(WRITE_WIRE_BYTES_MAX),
   });
 }
 

@@ -162,8 +162,11 @@ export interface WriteArgs {
    */
   readonly count: number;
   readonly stable: Stability;
-  /** A view of the record (no copy), at most WRITE_WIRE_BYTES_MAX bytes (the handler writes WRITE_BYTES_MAX). */
-  readonly data: Buffer;
+  /**
+   * Views of the record (no copy): one, or for a large record the pieces of the chunks it
+   * arrived in. At most WRITE_WIRE_BYTES_MAX bytes (the handler writes WRITE_BYTES_MAX).
+   */
+  readonly data: readonly Buffer[];
 }
 export interface WriteResOk {
   readonly fileWcc: WccData;

@@ -1,8 +1,9 @@
 // Buffers for bulk data, used again instead of allocated per call (layer: platform). The data of
-// a READ reply and a WRITE call assembled from socket reads are up to 1 MiB each. A Buffer that
-// large lives outside V8's heap, and allocating one per call made V8 run a full mark-compact
-// about every 10 ms under sequential reads (--trace-gc: 415 in 5 s against 22 with reuse), which
-// halved the throughput of a node of a pair.
+// a READ reply is up to 1 MiB (a large WRITE call is not assembled at all: it stays in the chunks
+// the socket delivered, rpc/record-marking.ts). A Buffer that large lives outside V8's heap, and
+// allocating one per call made V8 run a full mark-compact about every 10 ms under sequential
+// reads (--trace-gc: 415 in 5 s against 22 with reuse), which halved the throughput of a node of
+// a pair.
 //
 // A buffer is lent by `take` and comes back by `give` once nothing refers to it any more (its
 // reply has left for the socket). One that is never given back (a dropped reply, a closed
@@ -43,5 +44,5 @@ export class BufferPool {
   }
 }
 
-/** The process's pool: READ data (storage) and assembled calls (rpc) are given back by the RPC server once replied to. */
+/** The process's pool: READ data (storage), given back by the RPC server once replied to. */
 export const bulkBuffers = new BufferPool();

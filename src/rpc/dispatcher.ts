@@ -11,9 +11,11 @@ import { accept_stat } from './constants.js';
 import { DuplicateRequestCache } from './duplicate-request-cache.js';
 import { acceptedErrorReply, authErrorReply, parseCall, progMismatchReply, rpcMismatchReply, writeAcceptedReplyHeader } from './message.js';
 import { DROP, type Admission, type CallContext, type Endpoint, type Program, type ReplyBody } from './program.js';
+import { recordBytesFrom, type RpcRecord } from './record-marking.js';
 
 const REPLY_BYTES_INITIAL = 256;
 const NO_ADMISSION: Admission = { release() {} };
+const NO_CHUNKS: readonly Buffer[] = [];
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -42,16 +44,17 @@ export class Dispatcher {
   }
 
   /** The reply to one record, as chunks to write, or undefined when nothing is to be sent. */
-  async dispatch(record: Buffer, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
+  async dispatch(record: RpcRecord, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
     const requestId = `${connection.id}.${++this.#calls}`;
     if (!this.#log.isLevelEnabled('debug')) return this.#dispatch(record, connection, requestId);
     const started = process.hrtime.bigint();
     const reply = await this.#dispatch(record, connection, requestId);
+    const head = Buffer.isBuffer(record) ? record : record[0]!;
     this.#log.debug(
       {
         req: requestId,
         client: `${connection.client.address}:${connection.client.port}`,
-        ...(record.length >= 24 && { xid: record.readUInt32BE(0), prog: record.readUInt32BE(12), vers: record.readUInt32BE(16), proc: record.readUInt32BE(20) }),
+        ...(head.length >= 24 && { xid: head.readUInt32BE(0), prog: head.readUInt32BE(12), vers: head.readUInt32BE(16), proc: head.readUInt32BE(20) }),
         replyBytes: reply?.reduce((sum, chunk) => sum + chunk.length, 0) ?? 'dropped',
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       },
@@ -60,8 +63,11 @@ export class Dispatcher {
     return reply;
   }
 
-  async #dispatch(record: Buffer, connection: ConnectionInfo, requestId: string): Promise<Buffer[] | undefined> {
-    const parsed = parseCall(record);
+  async #dispatch(record: RpcRecord, connection: ConnectionInfo, requestId: string): Promise<Buffer[] | undefined> {
+    // A large record comes as its chunks (record-marking.ts): the first holds the headers.
+    const head = Buffer.isBuffer(record) ? record : record[0]!;
+    const rest = Buffer.isBuffer(record) ? NO_CHUNKS : record.slice(1);
+    const parsed = parseCall(head, rest);
     switch (parsed.kind) {
       case 'drop':
         this.#log.debug({ conn: connection.id, reason: parsed.reason }, 'record dropped');
@@ -112,7 +118,7 @@ export class Dispatcher {
           program: header.program,
           version: header.version,
           procedure: header.procedure,
-          args: record.subarray(argsOffset),
+          args: recordBytesFrom(record, argsOffset),
         });
         const seen = this.#drc.begin(cacheKey);
         if (seen.state === 'in-progress') return undefined;

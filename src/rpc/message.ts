@@ -24,9 +24,10 @@ export type ParsedCall =
   | { readonly kind: 'garbage'; readonly xid: number; readonly reason: string }
   | { readonly kind: 'drop'; readonly reason: string };
 
-export function parseCall(record: Buffer): ParsedCall {
-  if (record.length < 8) return { kind: 'drop', reason: `record of ${record.length} bytes holds no call header` };
-  const reader = new XdrReader(record);
+/** Parses the call header of a record: `head`, then the chunks of the rest if it came in several. */
+export function parseCall(head: Buffer, rest: readonly Buffer[] = []): ParsedCall {
+  if (head.length < 8) return { kind: 'drop', reason: `record of ${head.length} bytes holds no call header` };
+  const reader = new XdrReader(head, 0, head.length, rest);
   const xid = reader.uint32();
   const type = reader.uint32();
   if (type !== msg_type.CALL) return { kind: 'drop', reason: `message type ${type} is not CALL` };

@@ -5,7 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RmRecordEncoder } from '@jsonjoy.com/json-pack/lib/rm/RmRecordEncoder.js';
-import { RecordDecoder, RecordTooLargeError, recordHeader } from './record-marking.js';
+import {
+  CHUNKED_RECORD_BYTES_MIN,
+  RECORD_CHUNKS_MAX,
+  RECORD_HEAD_BYTES,
+  RecordDecoder,
+  RecordTooLargeError,
+  recordBytesFrom,
+  recordHeader,
+  recordLength,
+  type RpcRecord,
+} from './record-marking.js';
 
 const LIMIT = 64 * 1024;
 
@@ -29,7 +39,7 @@ const STREAM = Buffer.concat([
   fragment(RECORDS[3]!, true),
 ]);
 
-function feed(decoder: RecordDecoder, pieces: Buffer[]): Buffer[] {
+function feed(decoder: RecordDecoder, pieces: Buffer[]): RpcRecord[] {
   return pieces.flatMap((piece) => decoder.push(piece));
 }
 
@@ -60,7 +70,7 @@ test('record marking: a stream split at every pair of offsets yields exactly the
 test('record marking: a stream fed byte by byte yields exactly the records, each as it completes', () => {
   // Goal: one-byte reads (the worst TCP can do) and the moment each record is released.
   const decoder = new RecordDecoder(LIMIT);
-  const seen: Buffer[] = [];
+  const seen: RpcRecord[] = [];
   const completedAt: number[] = [];
   for (let i = 0; i < STREAM.length; i++) {
     for (const record of decoder.push(STREAM.subarray(i, i + 1))) {
@@ -100,7 +110,7 @@ test('record marking: fragments that add up past the limit throw, and up to the 
   const exact = new RecordDecoder(100);
   const records = exact.push(Buffer.concat([first, fragment(Buffer.alloc(40, 2), true)]));
   assert.equal(records.length, 1);
-  assert.equal(records[0]!.length, 100);
+  assert.equal(recordLength(records[0]!), 100);
 });
 
 test('record marking: the limit restarts with each record', () => {
@@ -128,4 +138,43 @@ test('record marking: records framed by recordHeader decode back', () => {
   const records = [pattern(1, 9), pattern(1000, 8)];
   const stream = Buffer.concat(records.flatMap((r) => [recordHeader(r.length), r]));
   assert.deepEqual(new RecordDecoder(LIMIT).push(stream), records);
+});
+
+/** Feeds `stream` in pieces of `size` bytes (the first `first` bytes as one piece, if given). */
+function feedInPieces(stream: Buffer, size: number, first = size): RpcRecord[] {
+  const decoder = new RecordDecoder(2 * 1024 * 1024);
+  const records = decoder.push(stream.subarray(0, first));
+  for (let at = first; at < stream.length; at += size) records.push(...decoder.push(stream.subarray(at, at + size)));
+  assert.equal(decoder.bufferedBytes, 0);
+  return records;
+}
+
+test('record marking: a large record that arrives in socket-sized chunks is yielded as those chunks, not joined', () => {
+  // Goal: a 1 MiB WRITE is never copied into one buffer (the gathered write); its bytes are the
+  // record's, in order, and its first chunk holds the headers.
+  const record = pattern(1024 * 1024 + 200, 5);
+  const stream = Buffer.concat([recordHeader(record.length), record, recordHeader(7), pattern(7, 6)]);
+  const [large, small, ...none] = feedInPieces(stream, 64 * 1024);
+  assert.equal(none.length, 0);
+  assert.ok(Array.isArray(large), 'the large record comes as chunks');
+  assert.ok((large as readonly Buffer[]).length >= 16, 'one per socket read');
+  assert.deepEqual(Buffer.concat(large as readonly Buffer[]), record);
+  assert.ok((large as readonly Buffer[]).every((chunk) => chunk.buffer === stream.buffer), 'views of what arrived');
+  assert.deepEqual(small, pattern(7, 6), 'a small record is one buffer');
+  assert.deepEqual(recordBytesFrom(large!, 1000), record.subarray(1000));
+  assert.equal(recordLength(large!), record.length);
+});
+
+test('record marking: a chunked record\'s first chunk holds at least RECORD_HEAD_BYTES, and too many chunks are joined', () => {
+  // Goal: the headers of a trickled record are read from one buffer; a record in thousands of
+  // pieces is not a gathered write of thousands of pieces.
+  const record = pattern(CHUNKED_RECORD_BYTES_MIN + 4096, 3);
+  const stream = Buffer.concat([recordHeader(record.length), record]);
+  const [trickledHead] = feedInPieces(stream, 8192, 100);
+  assert.ok(Array.isArray(trickledHead));
+  assert.ok((trickledHead as readonly Buffer[])[0]!.length >= RECORD_HEAD_BYTES, 'the head is joined from the first pieces');
+  assert.deepEqual(Buffer.concat(trickledHead as readonly Buffer[]), record);
+  const [trickled] = feedInPieces(stream, Math.floor(record.length / (RECORD_CHUNKS_MAX + 8)));
+  assert.ok(Buffer.isBuffer(trickled), 'joined');
+  assert.deepEqual(trickled, record);
 });

@@ -13,7 +13,7 @@
 import net from 'node:net';
 import { bulkBuffers } from '../platform/buffer-pool.js';
 import type { Logger } from '../platform/logger.js';
-import { RecordDecoder, RecordTooLargeError, recordHeader } from './record-marking.js';
+import { RecordDecoder, RecordTooLargeError, recordHeader, recordLength, type RpcRecord } from './record-marking.js';
 import type { ConnectionInfo, Dispatcher } from './dispatcher.js';
 
 /** The largest record accepted: a 1 MiB WRITE plus its headers, with room to spare. */
@@ -69,8 +69,6 @@ class Connection {
   #reading = true;
   /** Replies queued and not yet written, record marks included (#send, #flush). */
   #outgoing: Buffer[] = [];
-  /** The assembled calls of the queued replies, given back to the pool once the replies have left. */
-  #lent: Buffer[] = [];
   #closed = false;
   readonly #idle: (() => void)[] = [];
 
@@ -100,7 +98,7 @@ class Connection {
   }
 
   #onData(chunk: Buffer): void {
-    let records: Buffer[];
+    let records: RpcRecord[];
     try {
       records = this.#decoder.push(chunk);
     } catch (error) {
@@ -112,16 +110,16 @@ class Connection {
     for (const record of records) this.#call(record);
   }
 
-  #call(record: Buffer): void {
+  #call(record: RpcRecord): void {
+    const bytes = recordLength(record);
     this.#inFlight++;
-    this.#budget.take(record.length);
+    this.#budget.take(bytes);
     this.#flow();
     this.#dispatcher
       .dispatch(record, this.info)
       .then(
         (reply) => {
-          if (reply !== undefined) this.#send(reply, record);
-          else bulkBuffers.give(record);
+          if (reply !== undefined) this.#send(reply);
         },
         (error: unknown) => {
           // A bug, not bad input: the dispatcher maps every input to an outcome.
@@ -131,7 +129,7 @@ class Connection {
       )
       .finally(() => {
         this.#inFlight--;
-        this.#budget.give(record.length);
+        this.#budget.give(bytes);
         this.#flow();
         if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
       });
@@ -151,18 +149,16 @@ class Connection {
    * work has run (#flush on process.nextTick, which runs after the microtasks). Not on
    * setImmediate: the replies of a group commit, resolved in the commit's own immediate, then
    * waited a whole turn, behind the next socket reads and their calls (setattr on a loopback
-   * pair: about 34,000 -> 39,000 a second). Once a reply has left, the pooled buffers of its call
-   * (the assembled record, a READ's data) go back to `bulkBuffers`; until then a reply chunk may
-   * refer to them.
+   * pair: about 34,000 -> 39,000 a second). Once a reply has left, its pooled buffers (a READ's
+   * data) go back to `bulkBuffers`; until then a reply chunk may refer to them.
    */
-  #send(chunks: Buffer[], record: Buffer): void {
+  #send(chunks: Buffer[]): void {
     if (this.#closed || this.#socket.destroyed) return;
     let bytes = 0;
     for (const chunk of chunks) bytes += chunk.length;
     if (this.#outgoing.length === 0) process.nextTick(() => this.#flush());
     this.#outgoing.push(recordHeader(bytes));
     for (const chunk of chunks) this.#outgoing.push(chunk);
-    this.#lent.push(record);
   }
 
   /**
@@ -174,9 +170,7 @@ class Connection {
    */
   #flush(): void {
     const outgoing = this.#outgoing;
-    const lent = this.#lent;
     this.#outgoing = [];
-    this.#lent = [];
     if (outgoing.length === 0 || this.#closed || this.#socket.destroyed || this.#socket.writableEnded) return;
     const writes: Buffer[] = [];
     let run: Buffer[] = [];
@@ -202,7 +196,6 @@ class Connection {
     for (let index = 0; index < last; index++) this.#socket.write(writes[index]!);
     this.#socket.write(writes[last]!, (error) => {
       if (error !== null && error !== undefined) return;
-      for (const buffer of lent) bulkBuffers.give(buffer);
       for (const chunk of outgoing) bulkBuffers.give(chunk);
     });
     if (last > 0) this.#socket.uncork();

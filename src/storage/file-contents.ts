@@ -7,7 +7,7 @@ import { FILE_SIZE_MAX } from './attribute-changes.js';
 import type { FileData } from './file-data.js';
 import type { Inode, MetadataStore } from './metadata-store.js';
 import { isOwner, modeAfterWrite, permits } from './permissions.js';
-import { StorageError, type Caller, type Stability, type Timestamp } from './types.js';
+import { StorageError, writeDataLength, type Caller, type Stability, type Timestamp, type WriteData } from './types.js';
 import type { RecordedWrite, UnstableWrites } from './unstable-writes.js';
 
 /** The most bytes one read returns (RFC 1813 3.3.6: a read may be short). */
@@ -63,20 +63,21 @@ export class FileContents {
   }
 
   /** See DirectoryVolume.write for what each stability means. */
-  async write(caller: Caller, fileid: bigint, offset: bigint, data: Buffer, stability: Stability): Promise<Stability> {
+  async write(caller: Caller, fileid: bigint, offset: bigint, data: WriteData, stability: Stability): Promise<Stability> {
     const inode = this.#regularFile(fileid);
     // knfsd (NFSD_MAY_OWNER_OVERRIDE): the owner may write to its file whatever the mode says;
     // clients rely on it for open(O_CREAT | O_WRONLY, 0444) followed by write.
     if (!isOwner(caller, inode) && !permits(caller, inode).write) {
       throw new StorageError('access', `no write permission on file ${fileid}`);
     }
-    const end = offset + BigInt(data.length);
+    const length = writeDataLength(data);
+    const end = offset + BigInt(length);
     if (offset < 0n || end > FILE_SIZE_MAX) {
       throw new StorageError('too-big', `a write to ${end} is beyond the largest file size ${FILE_SIZE_MAX}`);
     }
     const mode = modeAfterWrite(caller, inode.mode);
     if (mode !== inode.mode) this.#save({ ...inode, mode, ctime: this.#now() });
-    if (data.length > 0) {
+    if (length > 0) {
       // The size covers the bytes before they are issued (see unstable-writes.ts).
       let recorded: RecordedWrite | undefined;
       let removed = false;

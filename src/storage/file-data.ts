@@ -32,9 +32,10 @@ import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { StorageError, type MutationGuard } from './types.js';
+import { StorageError, writeDataLength, type MutationGuard, type WriteData } from './types.js';
 import { assertMayMutate } from './mutation-guard.js';
 import { bulkBuffers } from '../platform/buffer-pool.js';
+import { bytesAfter } from '../platform/chunks.js';
 
 /** Data files kept open; each costs one descriptor of the process. */
 export const OPEN_DATA_FILES_MAX = 256;
@@ -46,7 +47,7 @@ export const DATA_OFFSET_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const openFile = promisify(fs.open);
 const closeFile = promisify(fs.close);
 const unlinkFile = promisify(fs.unlink);
-const writeFile = promisify(fs.write);
+const writevFile = promisify(fs.writev);
 const fdatasync = promisify(fs.fdatasync);
 const fsync = promisify(fs.fsync);
 
@@ -155,8 +156,8 @@ export class FileData {
    * `beforeWrite` runs once the data file is open (and cut to the logical size), just before
    * the first byte is issued: the caller raises the logical size there to cover the write.
    */
-  async write(fileid: bigint, offset: bigint, data: Buffer, beforeWrite: () => void): Promise<void> {
-    if (offset + BigInt(data.length) > DATA_OFFSET_MAX) {
+  async write(fileid: bigint, offset: bigint, data: WriteData, beforeWrite: () => void): Promise<void> {
+    if (offset + BigInt(writeDataLength(data)) > DATA_OFFSET_MAX) {
       throw new StorageError('too-big', `write of file ${fileid}: offset ${offset} is beyond the backing store`);
     }
     const entry = await this.#acquireForWrite(fileid);
@@ -165,11 +166,13 @@ export class FileData {
       // As late as possible: the last check before bytes reach the file (fencing.md, "Stalls").
       assertMayMutate(this.guard, `write of file ${fileid}`);
       beforeWrite();
-      let written = 0;
-      while (written < data.length) {
-        const position = Number(offset) + written;
-        const { bytesWritten } = await writeFile(fd, data, written, data.length - written, position);
-        written += bytesWritten;
+      // One gathered write of every chunk; a short write goes on from where it stopped.
+      let chunks = Buffer.isBuffer(data) ? [data] : data;
+      let position = Number(offset);
+      while (chunks.length > 0) {
+        const { bytesWritten } = await writevFile(fd, chunks, position);
+        position += bytesWritten;
+        chunks = bytesAfter(chunks, bytesWritten);
       }
     } catch (error) {
       throw storageErrorFromSystem(error, `write of file ${fileid}`);

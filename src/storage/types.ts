@@ -2,6 +2,8 @@
 // ask of it. Storage knows POSIX file-system semantics (owners, modes, links, sparse files) but
 // no RPC or NFS: the NFS layer maps these types and `StorageErrorCode`s onto RFC 1813.
 
+import { byteLength } from '../platform/chunks.js';
+
 /** File types, in the order of RFC 1813 ftype3 (NF3REG = 1 ... NF3FIFO = 7). */
 export type FileType = 'reg' | 'dir' | 'blk' | 'chr' | 'lnk' | 'sock' | 'fifo';
 
@@ -53,6 +55,14 @@ export interface SetAttributes {
 }
 
 export type Stability = 'unstable' | 'data-sync' | 'file-sync';
+
+/** Bytes to write: one buffer, or several in order (a large WRITE's data as the socket delivered it, never joined). */
+export type WriteData = Buffer | readonly Buffer[];
+
+/** The bytes of `data`. */
+export function writeDataLength(data: WriteData): number {
+  return Buffer.isBuffer(data) ? data.length : byteLength(data);
+}
 
 export type CreateHow =
   | { readonly mode: 'unchecked' | 'guarded'; readonly attributes: SetAttributes }
@@ -123,7 +133,7 @@ export interface Volume {
   readlink(caller: Caller, fileid: bigint): string;
   read(caller: Caller, fileid: bigint, offset: bigint, count: number): Promise<{ data: Buffer; eof: boolean }>;
   /** Returns the stability actually achieved (at least the one asked for). */
-  write(caller: Caller, fileid: bigint, offset: bigint, data: Buffer, stability: Stability): Promise<Stability>;
+  write(caller: Caller, fileid: bigint, offset: bigint, data: WriteData, stability: Stability): Promise<Stability>;
   /** Makes every earlier write to the file stable (RFC 1813 3.3.21; the range may be ignored). */
   commit(fileid: bigint): Promise<void>;
   create(caller: Caller, directory: bigint, name: string, how: CreateHow): bigint;

@@ -140,3 +140,17 @@ test('file data: fsstat reports the capacity of the backing file system', async 
     assert.ok(stats.freeFiles <= stats.totalFiles);
   });
 });
+
+test('file data: a write of several buffers (a WRITE as the socket delivered it) stores them in order, at its offset', async () => {
+  // Goal: the gathered write (record-marking.ts) writes exactly the bytes a joined buffer would.
+  await withVolume(async (volume) => {
+    const file = newFile(volume, ROOT, volume.rootFileId, 'gathered');
+    const pieces = [Buffer.from('ab'), Buffer.alloc(0), Buffer.alloc(70_000, 'x'), Buffer.from('cde')];
+    assert.equal(await volume.write(ROOT, file, 5n, pieces, 'file-sync'), 'file-sync');
+    const expected = Buffer.concat([Buffer.alloc(5), ...pieces]);
+    assert.equal(volume.getattr(file).size, BigInt(expected.length));
+    assert.deepEqual((await volume.read(ROOT, file, 0n, expected.length + 10)).data, expected);
+    assert.equal(await volume.write(ROOT, file, 0n, [], 'unstable'), 'unstable', 'no buffers: nothing written');
+    assert.equal(volume.getattr(file).size, BigInt(expected.length));
+  });
+});

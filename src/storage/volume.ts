@@ -48,6 +48,7 @@ import {
   type Timestamp,
   type Volume,
   type VolumeIdentity,
+  type WriteData,
 } from './types.js';
 import { UnstableWrites } from './unstable-writes.js';
 import { openVolumeDirectory, type OpenedVolumeDirectory } from './volume-directory.js';
@@ -205,7 +206,7 @@ export class DirectoryVolume implements Volume {
    * 'file-sync': fdatasync of the data, then the size and times committed: both reach
    * 'file-sync', which is what is returned.
    */
-  write(caller: Caller, fileid: bigint, offset: bigint, data: Buffer, stability: Stability): Promise<Stability> {
+  write(caller: Caller, fileid: bigint, offset: bigint, data: WriteData, stability: Stability): Promise<Stability> {
     return this.#track(this.#durable(this.#contents.write(caller, fileid, offset, data, stability)));
   }
 

@@ -9,6 +9,7 @@ import { nfsstat3, WRITE_BYTES_MAX } from '../constants.js';
 import { NfsStatusError } from '../nfs-request.js';
 import type { NfsProcedure } from '../nfs-procedure.js';
 import type { WriteArgs, WriteResult } from '../types.js';
+import { byteLength, firstBytes } from '../../platform/chunks.js';
 
 export const write: NfsProcedure<WriteArgs, WriteResult> = {
   name: 'WRITE',
@@ -19,15 +20,17 @@ export const write: NfsProcedure<WriteArgs, WriteResult> = {
   cacheable: false,
   async run(request, args) {
     const fileid = request.fileid(args.file);
-    if (args.count !== args.data.length) throw new NfsStatusError(nfsstat3.NFS3ERR_INVAL);
-    const data = args.data.length > WRITE_BYTES_MAX ? args.data.subarray(0, WRITE_BYTES_MAX) : args.data;
+    const sent = byteLength(args.data);
+    if (args.count !== sent) throw new NfsStatusError(nfsstat3.NFS3ERR_INVAL);
+    const count = Math.min(sent, WRITE_BYTES_MAX);
+    const data = count < sent ? firstBytes(args.data, count) : args.data;
     const { volume } = request;
     const before = request.before(fileid);
     const committed = await volume.write(request.caller, fileid, args.offset, data, args.stable);
     return {
       status: nfsstat3.NFS3_OK,
       fileWcc: { before, after: request.attributes(fileid) },
-      count: data.length,
+      count,
       committed,
       verf: volume.writeVerifier,
     };
