@@ -8,7 +8,14 @@
 // node a, which served the whole set). A benchmark, not a test: it asserts nothing and reports
 // what it saw.
 //
-// env: BENCH_OUT (default bench/out/<timestamp>), BENCH_DATA_SECS (15), BENCH_META_REPEAT (3),
+// The set runs in rounds, Tandem then Ganesha in each (BENCH_ROUNDS, default 3), and each row is
+// the median over the rounds (a meta row: over every meta run of every round), the pause the
+// longest of the rounds and the resident memory the highest. One round decided little on these
+// shared machines: a server's figure moved 20-40% between rounds, and a meta phase of 11
+// READDIRPLUS calls was decided by whether one GC pause fell in it. Alternating the servers
+// spreads a slow spell of the host over both.
+//
+// env: BENCH_OUT (default bench/out/<timestamp>), BENCH_ROUNDS (3), BENCH_DATA_SECS (15), BENCH_META_REPEAT (3),
 //      BENCH_PORT_GANESHA (32149; MOUNT on +1), SKIP_GANESHA=1, BENCH_NODE_OPTIONS (extra Node.js
 //      options for Tandem's nodes, space-separated: `--cpu-prof --cpu-prof-dir=/tmp/prof` profiles them).
 
@@ -27,6 +34,8 @@ const OUT = process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'out', STAMP);
 const TMPFS = path.join('/dev/shm', `tandem-bench-${process.pid}`);
 const DATA_SECS = process.env.BENCH_DATA_SECS ?? '15';
 const META_REPEAT = process.env.BENCH_META_REPEAT ?? '3';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must be a whole number of at least 1, not ${process.env.BENCH_ROUNDS}`);
 const GANESHA_PORT = Number(process.env.BENCH_PORT_GANESHA ?? 32149);
 const GANESHA_START_ATTEMPTS = 3;
 /** Filer addresses of the measured pair: apart from the demo's and bench:takeover's. */
@@ -72,32 +81,45 @@ const PAUSE_ROW = 'probe max pause ms (Tandem: with a planned takeover)';
 
 const META_PHASES = ['create', 'lookup', 'getattr', 'setattr', 'readdirp', 'remove', 'mkdir', 'rmdir'];
 
-/** The figures of one run-bench.sh output directory. */
-function figures(dir: string, peak: number | undefined): Figures {
+/** What one round of the set left: its run-bench.sh output directory and the server's peak RSS. */
+interface Round {
+  readonly dir: string;
+  readonly peakRssMiB: number | undefined;
+}
+
+/** The values of `key` in the summary lines of `files` (those that have one). */
+function values(files: readonly string[], mode: string, key: string): number[] {
+  return files.flatMap((file) => {
+    const value = summaryLine(file, mode)?.get(key);
+    return value === undefined ? [] : [Number(value)];
+  });
+}
+
+/** The figures of the rounds of one server (see the header for how rounds combine). */
+function figures(rounds: readonly Round[]): Figures {
   const rows = new Map<string, number>();
+  const dirs = rounds.map((round) => round.dir);
   for (const [mode, key, label] of [
     ['seqwrite', 'mib_s', 'seqwrite MiB/s (1 MiB, qd 4)'],
     ['seqread', 'mib_s', 'seqread MiB/s (1 MiB, qd 4)'],
     ['randread', 'iops', 'randread IOPS (4 KiB, qd 16)'],
     ['randwrite', 'iops', 'randwrite IOPS (4 KiB, qd 16)'],
   ] as const) {
-    const value = summaryLine(path.join(dir, `data-${mode}.txt`), mode)?.get(key);
-    if (value !== undefined) rows.set(label, Number(value));
+    const seen = values(dirs.map((dir) => path.join(dir, `data-${mode}.txt`)), mode, key);
+    if (seen.length > 0) rows.set(label, median(seen));
   }
-  const pause = summaryLine(path.join(dir, 'probe.txt'), 'probe')?.get('max_pause_ms');
-  if (pause !== undefined) rows.set(PAUSE_ROW, Number(pause));
-  const metaRuns = readdirSync(dir).filter((f) => /^meta-q16-r\d+\.txt$/.test(f));
+  const pauses = values(dirs.map((dir) => path.join(dir, 'probe.txt')), 'probe', 'max_pause_ms');
+  if (pauses.length > 0) rows.set(PAUSE_ROW, Math.max(...pauses));
+  const metaRuns = dirs.flatMap((dir) => readdirSync(dir).filter((f) => /^meta-q16-r\d+\.txt$/.test(f)).map((f) => path.join(dir, f)));
   for (const phase of META_PHASES) {
-    const values = metaRuns
-      .map((f) => summaryLine(path.join(dir, f), 'meta')?.get(`${phase}_ops_s`))
-      .filter((v): v is string => v !== undefined)
-      .map(Number);
-    if (values.length > 0) rows.set(`meta ${phase} ops/s (qd 16)`, median(values));
+    const seen = values(metaRuns, 'meta', `${phase}_ops_s`);
+    if (seen.length > 0) rows.set(`meta ${phase} ops/s (qd 16)`, median(seen));
   }
-  return { rows, peakRssMiB: peak };
+  const peaks = rounds.flatMap((round) => (round.peakRssMiB === undefined ? [] : [round.peakRssMiB]));
+  return { rows, peakRssMiB: peaks.length > 0 ? Math.max(...peaks) : undefined };
 }
 
-async function runBench(label: string, url: string, serverPid: number, outDir: string, env: Record<string, string> = {}): Promise<Figures> {
+async function runBench(label: string, url: string, serverPid: number, outDir: string, env: Record<string, string> = {}): Promise<Round> {
   let peak: number | undefined;
   const sampler = setInterval(() => (peak = peakRssMiB(serverPid) ?? peak), 500);
   await sh('bash', [path.join(SHARED_BENCH, 'run-bench.sh'), url, outDir], {
@@ -112,16 +134,15 @@ async function runBench(label: string, url: string, serverPid: number, outDir: s
     ...env,
   });
   clearInterval(sampler);
-  peak = peakRssMiB(serverPid) ?? peak;
-  return figures(outDir, peak);
+  return { dir: outDir, peakRssMiB: peakRssMiB(serverPid) ?? peak };
 }
 
 /** Tandem as it is deployed: a pair of nodes, measured on filer a, which is taken over mid-probe. */
-async function benchTandem(): Promise<Figures> {
-  const out = path.join(OUT, 'tandem');
+async function benchTandem(round: number): Promise<Round> {
+  const out = path.join(OUT, 'tandem', `round-${round}`);
   mkdirSync(out, { recursive: true });
   const pair = await startLoopbackPair({
-    directory: path.join(TMPFS, 'tandem'),
+    directory: path.join(TMPFS, `tandem-${round}`),
     out,
     filerAddresses: TANDEM_FILER_ADDRESSES,
     filer: 'a',
@@ -133,13 +154,14 @@ async function benchTandem(): Promise<Figures> {
     return await runBench('tandem', pair.url, pair.nodes[0]!.pid!, out, { PROBE_CMD: takeover, PROBE_AT: String(PROBE_AT_SECS) });
   } finally {
     await pair.stop();
+    rmSync(path.join(TMPFS, `tandem-${round}`), { recursive: true, force: true });
   }
 }
 
-async function benchGanesha(): Promise<Figures | undefined> {
+async function benchGanesha(round: number): Promise<Round | undefined> {
   if (process.env.SKIP_GANESHA === '1' || !existsSync('/usr/bin/ganesha.nfsd')) return undefined;
-  const runDir = path.join(TMPFS, 'ganesha');
-  const exportDir = path.join(TMPFS, 'ganesha-export');
+  const runDir = path.join(TMPFS, `ganesha-${round}`);
+  const exportDir = path.join(TMPFS, `ganesha-export-${round}`);
   mkdirSync(exportDir, { recursive: true });
   const env = { NFS_PORT: String(GANESHA_PORT), MNT_PORT: String(GANESHA_PORT + 1), EXPORT_DIR: exportDir };
   // start.sh can misjudge a slow start on a busy machine ("exited during startup" while the
@@ -156,9 +178,10 @@ async function benchGanesha(): Promise<Figures | undefined> {
   try {
     const pid = Number(readFileSync(path.join(runDir, 'ganesha.pid'), 'utf8').trim());
     const url = `nfs://127.0.0.1/export?version=3&nfsport=${GANESHA_PORT}&mountport=${GANESHA_PORT + 1}`;
-    return await runBench('ganesha', url, pid, path.join(OUT, 'ganesha'));
+    return await runBench('ganesha', url, pid, path.join(OUT, 'ganesha', `round-${round}`));
   } finally {
     await sh('bash', [path.join(SHARED_BENCH, 'ganesha', 'stop.sh'), runDir]);
+    rmSync(exportDir, { recursive: true, force: true });
   }
 }
 
@@ -202,9 +225,17 @@ function verdicts(tandem: Figures, ganesha: Figures | undefined): string[] {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   try {
-    const tandem = await benchTandem();
-    const ganesha = await benchGanesha();
-    console.log(`\n## Tandem beside NFS-Ganesha (tmpfs, loopback, one run; raw output in ${OUT})\n`);
+    const tandemRounds: Round[] = [];
+    const ganeshaRounds: Round[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`\nbench: round ${round} of ${ROUNDS}`);
+      tandemRounds.push(await benchTandem(round));
+      const ganeshaRound = await benchGanesha(round);
+      if (ganeshaRound !== undefined) ganeshaRounds.push(ganeshaRound);
+    }
+    const tandem = figures(tandemRounds);
+    const ganesha = ganeshaRounds.length === 0 ? undefined : figures(ganeshaRounds);
+    console.log(`\n## Tandem beside NFS-Ganesha (tmpfs, loopback, ${ROUNDS} rounds, medians; raw output in ${OUT})\n`);
     console.log(table(tandem, ganesha));
     console.log(`\n${verdicts(tandem, ganesha).join('\n')}`);
     if (ganesha === undefined) console.log('\n(NFS-Ganesha not measured: install nfs-ganesha nfs-ganesha-vfs, or SKIP_GANESHA was set)');
