@@ -111,8 +111,13 @@ export class DuplicateRequestCache {
     }
   }
 
+  /** The completed replies, least recently completed or replayed first. */
+  entries(): IterableIterator<[string, Buffer]> {
+    return this.#done.entries();
+  }
+
   snapshot(): DrcEntrySnapshot[] {
-    return [...this.#done.entries()].map(([key, reply]) => ({ key, reply: reply.toString('base64') }));
+    return [...this.entries()].map(([key, reply]) => ({ key, reply: reply.toString('base64') }));
   }
 
   restore(entries: readonly DrcEntrySnapshot[]): void {

@@ -36,6 +36,11 @@ export interface ExportConfig {
 export interface FilerHandoff {
   readonly duplicateRequests: readonly DrcEntrySnapshot[];
   readonly mounts: readonly { readonly host: string; readonly path: string }[];
+  /**
+   * The partner's mirror store that kept every reply this server cached (reply-mirror.ts):
+   * when named, `duplicateRequests` is empty and the partner serves with that store instead.
+   */
+  readonly mirroredStore?: string;
 }
 
 export interface FileServerOptions {
@@ -47,6 +52,8 @@ export interface FileServerOptions {
   readonly log: Logger;
   /** State captured by the node that served these volumes before (a takeover). */
   readonly handoff?: FilerHandoff;
+  /** The duplicate-request cache to serve with (the partner's mirror, taken over); a new one when absent. */
+  readonly duplicateRequests?: DuplicateRequestCache;
   /**
    * Whether this node may still serve (its lease is valid, docs/design/fencing.md): checked at
    * every admission and before every storage mutation. Always, when absent.
@@ -108,7 +115,7 @@ export class FileServer {
         return { path, volume, rules: config.rules, gate: new RequestGate(mayServe), onStorageError: (message: string) => faults.record(message) };
       });
       const table = new ExportTable(served);
-      const drc = new DuplicateRequestCache();
+      const drc = options.duplicateRequests ?? new DuplicateRequestCache();
       const mounts = new MountList();
       if (options.handoff !== undefined) {
         drc.restore(options.handoff.duplicateRequests);
@@ -172,8 +179,18 @@ export class FileServer {
   }
 
   /** What the partner needs to answer as this server would (takeover step 4). */
-  handoff(): FilerHandoff {
-    return { duplicateRequests: this.#drc.snapshot(), mounts: this.#mounts.list() };
+  /** The replies the duplicate-request cache holds, oldest first. */
+  cachedReplies(): IterableIterator<[string, Buffer]> {
+    return this.#drc.entries();
+  }
+
+  /**
+   * What the partner needs to serve on: the mount list and the duplicate-request cache, or
+   * instead of the cache the id of the partner's store that holds all of it (`mirroredStore`).
+   */
+  handoff(mirroredStore?: string): FilerHandoff {
+    const mounts = this.#mounts.list();
+    return mirroredStore === undefined ? { duplicateRequests: this.#drc.snapshot(), mounts } : { duplicateRequests: [], mounts, mirroredStore };
   }
 
   /**

@@ -403,7 +403,7 @@ export class MetadataStore {
 
   /**
    * `transaction` for work of one statement, which SQLite makes all or nothing by itself: no
-   * savepoint around it (the pair of them was a third of a volume-level SETATTR).
+   * savepoint around it (the pair of them was a fifth of a volume-level SETATTR: 5.1 -> 4.1 us).
    */
   oneStatement<T>(work: () => T): T {
     return this.#change(work, false);

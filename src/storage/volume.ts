@@ -523,7 +523,10 @@ export class DirectoryVolume implements Volume {
     return parent;
   }
 
-  /** Runs `work` as one durable transaction, then forgets what it deleted. */
+  /**
+   * Runs `work` as one durable transaction, then forgets what it deleted. Work that runs one
+   * statement says so: it needs no savepoint (MetadataStore.oneStatement).
+   */
   #apply<T>(work: (batch: Batch) => T, statements: 'one statement' | 'several' = 'several'): T {
     const saved: bigint[] = [];
     const deleted: Inode[] = [];

@@ -7,6 +7,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as nfs from '@jsonjoy.com/json-pack/lib/nfs/v3/messages.js';
 import { Nfsv3CreateHow, Nfsv3DirOpArgs } from '@jsonjoy.com/json-pack/lib/nfs/v3/structs.js';
 import { NFSPROC3, nfsstat3 } from '../../src/nfs3/constants.js';
@@ -111,13 +113,31 @@ test('takeover: a non-idempotent request executed by a before the takeover gets 
   });
 
   assertCompleted(await pair.takeover('a'), 'takeover a');
+  // The reply reached b through the reply mirror: the hand-off names b's store, not the cache.
+  const folder = path.join(pair.config.mailbox, 'a');
+  const [handoffFile, ...others] = readdirSync(folder).filter((name) => /^handoff-\d+\.json$/.test(name));
+  assert.equal(others.length, 0, 'one hand-off');
+  const { state } = JSON.parse(readFileSync(path.join(folder, handoffFile!), 'utf8')) as { state: { duplicateRequests: unknown[]; mirroredStore?: string } };
+  assert.equal(typeof state.mirroredStore, 'string', 'the hand-off names the mirror store');
+  assert.deepEqual(state.duplicateRequests, [], 'and carries no cache');
   const fromB = await onFiler(pair, 'a', (client) => client.rpc.exchange(create));
   assert.equal(decodeNfsReply(NFSPROC3.CREATE, fromB).status, nfsstat3.NFS3_OK, 'not NFS3ERR_EXIST: b did not run it again');
   assert.deepEqual(fromB, original, 'b replays the reply a sent, byte for byte');
 
+  // b's own non-idempotent call, so that b's mirror sends something before the giveback.
+  const { create: createOnB, original: originalOnB } = await onFiler(pair, 'a', async (client) => {
+    const root = await client.mountRoot('/a');
+    const call = guardedCreate(root, 'on-b');
+    const reply = await client.rpc.exchange(call);
+    assert.equal(decodeNfsReply(NFSPROC3.CREATE, reply).status, nfsstat3.NFS3_OK);
+    return { create: call, original: reply };
+  });
+
   assertCompleted(await pair.giveback('a'), 'giveback a');
   const fromA = await onFiler(pair, 'a', (client) => client.rpc.exchange(create));
   assert.deepEqual(fromA, original, 'after the giveback a replays it too, byte for byte');
+  const fromAOfB = await onFiler(pair, 'a', (client) => client.rpc.exchange(createOnB));
+  assert.deepEqual(fromAOfB, originalOnB, "and b's own reply, byte for byte");
 });
 
 test('takeover: the write verifier is the same before and after a takeover and a giveback', async (t) => {

@@ -17,7 +17,8 @@ import { Mailbox, MailboxError } from '../mailbox.js';
 import type { LeaseView, MailboxView } from '../core/types.js';
 import { LeaseThread } from './lease-thread.js';
 import { monotonicClock, monotonicNowMs } from './monotonic-clock.js';
-import { MirrorSender, MirrorStore, type MirroredReply } from './reply-mirror.js';
+import { MIRROR_SETTLE_MS, MirrorSender, MirrorStore, type MirroredReply } from './reply-mirror.js';
+import type { DuplicateRequestCache } from '../../rpc/duplicate-request-cache.js';
 import type { TcpConnectionEndpoints } from '../../rpc/tcp-server.js';
 import type { AddressBackend } from '../address/address-backend.js';
 
@@ -35,8 +36,8 @@ export interface FilerHostOptions {
   readonly onLeaseLost: (filer: string, epoch: bigint, reason: string) => void;
   /** The filer's storage keeps failing: ask the partner to take it over. */
   readonly onFault: (filer: string, reason: string) => void;
-  /** Sends a batch of cached replies, packed (reply-mirror.ts), to the partner. */
-  readonly mirror: (filer: string, epoch: bigint, packed: Buffer) => void;
+  /** Sends a batch of cached replies, packed (reply-mirror.ts), to the partner: resolves with the id of the store that kept it, if it did. */
+  readonly mirror: (filer: string, epoch: bigint, packed: Buffer) => Promise<string | undefined>;
 }
 
 export class FilerHost {
@@ -124,7 +125,10 @@ export class FilerHost {
   async release(epoch: bigint): Promise<void> {
     const server = this.#serverOrThrow();
     const lease = this.#lease;
-    await this.#mailbox.writeHandoff(epoch, server.handoff());
+    // Drained, so no reply is cached any more: if every one reached the partner's mirror, the
+    // hand-off names that store instead of carrying the whole cache (reply-mirror.ts).
+    const mirroredStore = await this.#mirrorSender?.settle(MIRROR_SETTLE_MS);
+    await this.#mailbox.writeHandoff(epoch, server.handoff(mirroredStore));
     this.#server = undefined;
     this.#lease = undefined;
     this.#endMirror();
@@ -183,7 +187,7 @@ export class FilerHost {
     try {
       // Checked with the lease valid: a claim above ours made after this waited out our lease.
       if (await this.#mailbox.isFenced(epoch)) throw new Error(`fenced: a claim above epoch ${epoch} exists`);
-      const handoff = await this.#handoffFor(epoch, handoffEpoch);
+      const { handoff, duplicateRequests } = await this.#restoreFor(epoch, handoffEpoch);
       await acquiring;
       await this.#resetStaleConnections(epoch, handoffEpoch);
       server = await FileServer.start({
@@ -195,6 +199,7 @@ export class FilerHost {
         onReplyCached: (key, reply) => sender.add(key, reply),
         onStorageFault: (reason) => this.#options.onFault(this.config.name, reason),
         ...(handoff === undefined ? {} : { handoff }),
+        ...(duplicateRequests === undefined ? {} : { duplicateRequests }),
       });
       await this.#mailbox.writeState({ filer: this.config.name, epoch, owner: this.#node, state, updatedAtMs: Date.now() });
       // Nothing runs between these checks and taking the server on below: a lapse before them is
@@ -216,6 +221,9 @@ export class FilerHost {
     this.#epoch = epoch;
     this.#mirrorSender = sender;
     this.#mirrored.clear();
+    // The replies served with (handed off or taken over) go to the partner's new store as well,
+    // in the background: it must hold every reply of this epoch for the next hand-off to name it.
+    sender.resend([...server.cachedReplies()].map(([key, reply]) => ({ key, reply })));
     this.#partnerConnections = undefined;
     this.#log.info({ epoch: String(epoch), state, validUntilMs: lease.validUntilMs }, 'filer served');
   }
@@ -281,20 +289,30 @@ export class FilerHost {
   }
 
   /**
-   * What to restore when serving at `epoch`: the hand-off of `handoffEpoch` if one was written
-   * for us, else the replies the previous server mirrored to us (a failure takeover).
+   * What to serve at `epoch` with: the hand-off of `handoffEpoch` if one was written for us, and
+   * the mirror store it names; without a hand-off (a failure takeover), the replies the previous
+   * server mirrored to us.
    */
-  async #handoffFor(epoch: bigint, handoffEpoch: bigint | undefined): Promise<FilerHandoff | undefined> {
-    if (handoffEpoch !== undefined) return (await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined;
-    const replays = this.#mirrored.replaysFor(epoch);
-    if (replays === undefined || replays.length === 0) return undefined;
-    this.#log.info({ epoch: String(epoch), replies: replays.length }, 'restoring the replies the failed server mirrored');
-    return { duplicateRequests: replays, mounts: [] };
+  async #restoreFor(epoch: bigint, handoffEpoch: bigint | undefined): Promise<{ handoff?: FilerHandoff; duplicateRequests?: DuplicateRequestCache }> {
+    if (handoffEpoch !== undefined) {
+      const handoff = (await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined;
+      if (handoff?.mirroredStore === undefined) return handoff === undefined ? {} : { handoff };
+      const duplicateRequests = this.#mirrored.take(epoch, handoff.mirroredStore);
+      if (duplicateRequests === undefined) {
+        this.#log.warn({ epoch: String(epoch), store: handoff.mirroredStore }, 'the hand-off names mirrored replies this node no longer holds: a retransmitted call may run again');
+        return { handoff };
+      }
+      return { handoff, duplicateRequests };
+    }
+    const duplicateRequests = this.#mirrored.take(epoch);
+    if (duplicateRequests === undefined || duplicateRequests.size === 0) return {};
+    this.#log.info({ epoch: String(epoch), replies: duplicateRequests.size }, 'restoring the replies the failed server mirrored');
+    return { duplicateRequests };
   }
 
-  /** Replies the partner cached while serving the filer at `epoch`. */
-  acceptMirror(epoch: bigint, replies: readonly MirroredReply[]): void {
-    if (this.#server === undefined) this.#mirrored.accept(epoch, replies);
+  /** Replies the partner cached while serving the filer at `epoch`: the id of the store that kept them, if one did. */
+  acceptMirror(epoch: bigint, replies: readonly MirroredReply[]): string | undefined {
+    return this.#server === undefined ? this.#mirrored.accept(epoch, replies) : undefined;
   }
 
   #endMirror(): void {

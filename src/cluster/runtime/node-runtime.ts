@@ -21,7 +21,7 @@ import { faultsFromEnvironment, type Faults } from './fault-injection.js';
 import { FilerHost } from './filer-host.js';
 import { HealthCheck } from './health-check.js';
 import { monotonicNowMs } from './monotonic-clock.js';
-import { mirrorBatchFromWire } from './reply-mirror.js';
+import { mirrorBatchFromWire, mirrorStoreFromWire } from './reply-mirror.js';
 import { isGone } from './process-gone.js';
 import { eventJson, statusReport, type EventJson } from './status-report.js';
 import { messageFromWire, messageToWire } from './wire-messages.js';
@@ -128,7 +128,7 @@ export class NodeRuntime {
             addresses,
             log: nodeLog,
             onLeaseLost: (name, epoch, reason) => runtime?.leaseLost(name, epoch, reason),
-            mirror: (name, epoch, packed) => runtime?.mirror(name, epoch, packed),
+            mirror: async (name, epoch, packed) => runtime?.mirror(name, epoch, packed),
             onFault: (name, reason) => runtime?.fault(name, reason),
           }),
         ),
@@ -172,12 +172,19 @@ export class NodeRuntime {
     this.#log.info('node stopped');
   }
 
-  /** Sends cached replies to the partner, which restores them if it takes the filer over after a failure. */
-  mirror(filer: string, epoch: bigint, packed: Buffer): void {
-    if (!this.#interconnect.isUp) return;
-    this.#interconnect.request('mirror', { filer, epoch: String(epoch) }, MESSAGE_TIMEOUT_MS, packed).catch((error: unknown) => {
+  /**
+   * Sends cached replies to the partner, which serves with them if it takes the filer over;
+   * resolves with the id of the partner's store that kept them, or undefined if none did.
+   */
+  async mirror(filer: string, epoch: bigint, packed: Buffer): Promise<string | undefined> {
+    if (!this.#interconnect.isUp) return undefined;
+    try {
+      const answer = await this.#interconnect.request('mirror', { filer, epoch: String(epoch) }, MESSAGE_TIMEOUT_MS, packed);
+      return mirrorStoreFromWire(answer);
+    } catch (error) {
       this.#log.debug({ filer, err: messageOf(error) }, 'mirrored replies not delivered');
-    });
+      return undefined;
+    }
   }
 
   /**
@@ -291,8 +298,8 @@ export class NodeRuntime {
     if (type === 'mirror') {
       const batch = mirrorBatchFromWire(body, attachment);
       if (typeof batch === 'string') throw new Error(`malformed mirror batch: ${batch}`);
-      this.#hosts.get(batch.filer)?.acceptMirror(batch.epoch, batch.replies);
-      return null;
+      const store = this.#hosts.get(batch.filer)?.acceptMirror(batch.epoch, batch.replies);
+      return store === undefined ? null : { store };
     }
     if (type === 'connections') {
       const report = connectionsFromWire(body);
