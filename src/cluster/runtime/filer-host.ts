@@ -297,14 +297,14 @@ export class FilerHost {
     if (handoffEpoch !== undefined) {
       const handoff = (await this.#mailbox.readHandoff(handoffEpoch)) as FilerHandoff | undefined;
       if (handoff?.mirroredStore === undefined) return handoff === undefined ? {} : { handoff };
-      const duplicateRequests = this.#mirrored.take(epoch, handoff.mirroredStore);
+      const duplicateRequests = this.#mirrored.cacheFor(epoch, handoff.mirroredStore);
       if (duplicateRequests === undefined) {
         this.#log.warn({ epoch: String(epoch), store: handoff.mirroredStore }, 'the hand-off names mirrored replies this node no longer holds: a retransmitted call may run again');
         return { handoff };
       }
       return { handoff, duplicateRequests };
     }
-    const duplicateRequests = this.#mirrored.take(epoch);
+    const duplicateRequests = this.#mirrored.cacheFor(epoch);
     if (duplicateRequests === undefined || duplicateRequests.size === 0) return {};
     this.#log.info({ epoch: String(epoch), replies: duplicateRequests.size }, 'restoring the replies the failed server mirrored');
     return { duplicateRequests };

@@ -66,17 +66,16 @@ test('reply mirror: after a failure, the partner serves with the replies of the 
   // Goal: replies of an older server are never replayed, and a newer epoch starts afresh.
   const store = new MirrorStore();
   const id = store.accept(4n, [reply(1), reply(2)]);
-  assert.equal(store.take(6n), undefined, 'not the previous epoch');
+  assert.equal(store.cacheFor(6n), undefined, 'not the previous epoch');
   assert.equal(store.accept(3n, [reply(3)]), undefined, 'a late batch of an older epoch is dropped');
-  assert.deepEqual(store.take(5n)?.snapshot(), [snapshot(1), snapshot(2)]);
-  assert.equal(store.take(5n), undefined, 'taken once: the store starts afresh');
+  assert.deepEqual(store.cacheFor(5n)?.snapshot(), [snapshot(1), snapshot(2)]);
+  assert.equal(store.cacheFor(5n), store.cacheFor(5n), 'kept, not copied, for a serve that must try again');
   const again = store.accept(5n, [reply(4)]);
   assert.notEqual(again, id, 'a new epoch is a new store');
   store.accept(6n, [reply(5)]);
-  assert.deepEqual(store.take(7n)?.snapshot(), [snapshot(5)], 'a newer epoch replaces the older one');
-  store.accept(6n, [reply(6)]);
+  assert.deepEqual(store.cacheFor(7n)?.snapshot(), [snapshot(5)], 'a newer epoch replaces the older one');
   store.clear();
-  assert.equal(store.take(7n), undefined);
+  assert.equal(store.cacheFor(7n), undefined, 'cleared once serving began');
 });
 
 test('reply mirror: a hand-off that names a store is served from that store only', () => {
@@ -85,9 +84,10 @@ test('reply mirror: a hand-off that names a store is served from that store only
   const store = new MirrorStore();
   const id = store.accept(4n, [reply(1)])!;
   assert.equal(store.accept(4n, [reply(2)]), id, 'one store per epoch');
-  assert.equal(store.take(9n, 'another-store'), undefined);
-  assert.deepEqual(store.take(9n, id)?.snapshot(), [snapshot(1), snapshot(2)], 'named, whatever the epochs between');
-  assert.equal(store.take(9n, id), undefined, 'taken over once');
+  assert.equal(store.cacheFor(9n, 'another-store'), undefined);
+  assert.deepEqual(store.cacheFor(9n, id)?.snapshot(), [snapshot(1), snapshot(2)], 'named, whatever the epochs between');
+  store.clear();
+  assert.equal(store.cacheFor(9n, id), undefined, 'a cleared store is no longer the one named');
   assert.equal(mirrorStoreFromWire({ store: id }), id);
   for (const answer of [null, {}, { store: 7 }, { store: '' }, [id], { store: 'x'.repeat(65) }]) assert.equal(mirrorStoreFromWire(answer), undefined);
 });

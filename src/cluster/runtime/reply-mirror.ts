@@ -211,16 +211,15 @@ export class MirrorStore {
   }
 
   /**
-   * The cache to serve at `epoch` with, taken over (the store starts afresh): the store `id`
-   * when a hand-off names one (it kept every reply of the releasing server), else, after a
-   * failure, that of the epoch just before `epoch`. Undefined when there is no such cache.
+   * The cache to serve at `epoch` with, itself, not a copy: the store `id` when a hand-off names
+   * one (it kept every reply of the releasing server), else, after a failure, that of the epoch
+   * just before `epoch`. Undefined when there is no such cache. The store keeps it until
+   * cleared (once serving began), so a serve that fails can try again with it.
    */
-  take(epoch: bigint, id?: string): DuplicateRequestCache | undefined {
+  cacheFor(epoch: bigint, id?: string): DuplicateRequestCache | undefined {
     if (this.#epoch === undefined) return undefined;
     if (id === undefined ? this.#epoch + 1n !== epoch : id !== this.#id) return undefined;
-    const cache = this.#cache;
-    this.clear();
-    return cache;
+    return this.#cache;
   }
 
   clear(): void {
