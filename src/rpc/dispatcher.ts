@@ -11,7 +11,7 @@ import { accept_stat } from './constants.js';
 import { DuplicateRequestCache } from './duplicate-request-cache.js';
 import { acceptedErrorReply, authErrorReply, parseCall, progMismatchReply, rpcMismatchReply, writeAcceptedReplyHeader } from './message.js';
 import { DROP, type Admission, type CallContext, type Endpoint, type Program, type ReplyBody } from './program.js';
-import { recordBytesFrom, type RpcRecord } from './record-marking.js';
+import { recordBytesFrom, recordHead, type RpcRecord } from './record-marking.js';
 
 const REPLY_BYTES_INITIAL = 256;
 const NO_ADMISSION: Admission = { release() {} };
@@ -49,7 +49,7 @@ export class Dispatcher {
     if (!this.#log.isLevelEnabled('debug')) return this.#dispatch(record, connection, requestId);
     const started = process.hrtime.bigint();
     const reply = await this.#dispatch(record, connection, requestId);
-    const head = Buffer.isBuffer(record) ? record : record[0]!;
+    const head = recordHead(record);
     this.#log.debug(
       {
         req: requestId,
@@ -65,9 +65,7 @@ export class Dispatcher {
 
   async #dispatch(record: RpcRecord, connection: ConnectionInfo, requestId: string): Promise<Buffer[] | undefined> {
     // A large record comes as its chunks (record-marking.ts): the first holds the headers.
-    const head = Buffer.isBuffer(record) ? record : record[0]!;
-    const rest = Buffer.isBuffer(record) ? NO_CHUNKS : record.slice(1);
-    const parsed = parseCall(head, rest);
+    const parsed = parseCall(recordHead(record), Buffer.isBuffer(record) ? NO_CHUNKS : record.slice(1));
     switch (parsed.kind) {
       case 'drop':
         this.#log.debug({ conn: connection.id, reason: parsed.reason }, 'record dropped');

@@ -34,6 +34,11 @@ export const RECORD_CHUNKS_MAX = 256;
 /** A whole record: one buffer, or a large one as the chunks it arrived in (see the header). */
 export type RpcRecord = Buffer | readonly Buffer[];
 
+/** The buffer a record's headers are read from: the record, or its first chunk. */
+export function recordHead(record: RpcRecord): Buffer {
+  return Buffer.isBuffer(record) ? record : record[0]!;
+}
+
 /** The bytes of a record from `offset` on: a view of one buffer, or (chunks) joined. */
 export function recordBytesFrom(record: RpcRecord, offset: number): Buffer {
   return Buffer.isBuffer(record) ? record.subarray(offset) : Buffer.concat(bytesAfter(record, offset));
