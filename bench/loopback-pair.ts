@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initCluster } from '../src/cluster/init.js';
 import { SERVER_NODE_OPTIONS } from '../src/platform/server-heap.js';
-import type { StatusReport } from '../src/admin/cluster-service.js';
+import { settledAtHome, type StatusReport } from '../src/admin/cluster-service.js';
 import { run as runProcess, type RunResult } from '../test/support/processes.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -112,8 +112,7 @@ export async function status(configFile: string, node: string): Promise<StatusRe
 /** Each node, asked itself, serves its own filer, sees its partner up and the mailbox agreeing. */
 function ready(report: StatusReport | undefined, node: string): boolean {
   if (report === undefined || report.node !== node || report.operation !== null) return false;
-  if (!report.nodes.every((n) => n.up && n.interconnectUp)) return false;
-  return report.filers.every((filer) => filer.servedBy === filer.home && filer.state === 'normal' && (filer.home !== node || filer.phase === 'serving'));
+  return report.nodes.every((n) => n.interconnectUp) && settledAtHome(report);
 }
 
 /** Waits until both filers are served; returns `filer`'s first URL. */

@@ -86,6 +86,17 @@ export interface StatusReport {
   readonly lastGiveback: EventReport | null;
 }
 
+/**
+ * Whether `report` shows the cluster settled at home: every node up, and every filer in state
+ * normal, served by its home node and, on the answering node's own filers, in phase serving.
+ */
+export function settledAtHome(report: StatusReport): boolean {
+  return (
+    report.nodes.every((node) => node.up) &&
+    report.filers.every((filer) => filer.servedBy === filer.home && filer.state === 'normal' && (filer.home !== report.node || filer.phase === 'serving'))
+  );
+}
+
 export type CommandReport =
   | { readonly ok: true; readonly event: EventReport }
   | { readonly ok: false; readonly reason: string };

@@ -1,7 +1,7 @@
 // `tandem demo [DIR]`: the quick start (`npm start`). Initialises DIR (default ./tandem-demo)
-// as a loopback pair if it is not one yet, runs both nodes as separate processes, and prints
-// each filer's NFS URL, the admin API and the commands to try a takeover and a giveback; Ctrl-C
-// stops both nodes. Layer: cli.
+// as a loopback pair if it is not one yet, runs both nodes as separate processes, waits until
+// both filers are served at home, and prints each filer's NFS URL, the admin API and the
+// commands to try a takeover and a giveback; Ctrl-C stops both nodes. Layer: cli.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { loadConfig } from '../cluster/config.js';
 import { initCluster } from '../cluster/init.js';
 import { adminToken } from '../admin/admin-token.js';
 import { AdminClient } from '../admin/admin-client.js';
-import type { StatusReport } from '../admin/cluster-service.js';
+import { settledAtHome, type StatusReport } from '../admin/cluster-service.js';
 import { SERVER_NODE_OPTIONS } from '../platform/server-heap.js';
 import { parseCommand } from './usage.js';
 
@@ -36,15 +36,25 @@ export async function demoCommand(args: string[]): Promise<number> {
   const configFile = path.join(directory, 'tandem.yaml');
   if (!existsSync(configFile)) await initCluster(directory);
   const config = await loadConfig(configFile);
+  // Listening before the nodes start: a Ctrl-C while they start stops them too, not only the demo.
+  let stopRequested = false;
+  let requestStop = () => {};
+  const stopSignal = new Promise<void>((resolve) => (requestStop = () => ((stopRequested = true), resolve())));
+  process.once('SIGINT', requestStop);
+  process.once('SIGTERM', requestStop);
   const nodes = config.nodes.map((node) => spawn(process.execPath, [...SERVER_NODE_OPTIONS, MAIN, 'node', '--config', configFile, '--node', node.name], { stdio: ['ignore', 'ignore', 'inherit'] }));
   const stopAll = () => Promise.all(nodes.map(stopChild));
   try {
     const token = adminToken(config.secret);
-    const status = await Promise.all(config.nodes.map((node) => waitForAdmin(new AdminClient({ endpoints: [node.admin], token, timeoutMs: POLL_MS * 10 }), nodes)));
+    const reports = await Promise.all(config.nodes.map((node) => waitForSettled(new AdminClient({ endpoints: [node.admin], token, timeoutMs: POLL_MS * 10 }), nodes, () => stopRequested)));
+    if (stopRequested) return 0;
+    const status = reports.filter((nodeReport) => nodeReport !== undefined);
     const report = status[0]!;
+    const unsettled = status.filter((nodeReport) => !settledAtHome(nodeReport)).map((nodeReport) => nodeReport.node);
     const lines = [
       `Tandem demo: a filer pair on loopback (configuration ${configFile})`,
       '',
+      ...(unsettled.length === 0 ? [] : [`warning: after ${DEMO_START_DEADLINE_MS} ms, node ${unsettled.join(' and ')} does not yet report both filers served at home; 'tandem status' says why`, '']),
       ...report.filers.flatMap((filer) => [`filer ${filer.name} (served by ${filer.servedBy ?? 'no node'}):`, ...filer.urls.map((url) => `  nfs-ls '${url}'`)]),
       '',
       ...config.nodes.map((node) => `admin API of node ${node.name}: http://${node.admin.host}:${node.admin.port}/v1/status`),
@@ -59,30 +69,36 @@ export async function demoCommand(args: string[]): Promise<number> {
       'Ctrl-C stops both nodes.',
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      for (const node of nodes) node.once('exit', () => resolve());
-    });
+    await Promise.race([stopSignal, ...nodes.map((node) => new Promise((resolve) => node.once('exit', resolve)))]);
   } finally {
     await stopAll();
+    process.off('SIGINT', requestStop);
+    process.off('SIGTERM', requestStop);
   }
   return 0;
 }
 
-/** The node's status once its admin API answers; fails if a node exits or the deadline passes. */
-async function waitForAdmin(client: AdminClient, nodes: readonly ChildProcess[]): Promise<StatusReport> {
+/**
+ * The node's status once it reports both filers served at home (so the URLs printed work at
+ * once), or its last status when the deadline passes first (or a stop is asked for); fails if a
+ * node exits, or if the admin API has not answered by the deadline.
+ */
+async function waitForSettled(client: AdminClient, nodes: readonly ChildProcess[], stopRequested: () => boolean): Promise<StatusReport | undefined> {
   const deadline = Date.now() + DEMO_START_DEADLINE_MS;
-  for (;;) {
+  let last: StatusReport | undefined;
+  while (!stopRequested()) {
     const exited = nodes.find((node) => node.exitCode !== null);
     if (exited !== undefined) throw new Error(`a node exited (code ${exited.exitCode}) before it was ready`);
     try {
-      return await client.status();
+      last = await client.status();
+      if (settledAtHome(last)) return last;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`the admin API did not answer within ${DEMO_START_DEADLINE_MS} ms: ${String(error)}`);
+      if (last === undefined && Date.now() > deadline) throw new Error(`the admin API did not answer within ${DEMO_START_DEADLINE_MS} ms: ${String(error)}`);
     }
+    if (last !== undefined && Date.now() > deadline) return last;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+  return last;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

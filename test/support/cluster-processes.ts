@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { AdminClient } from '../../src/admin/admin-client.js';
 import { adminToken } from '../../src/admin/admin-token.js';
-import type { CommandReport, EventReport, FilerReport, OperationKind, StatusReport } from '../../src/admin/cluster-service.js';
+import { settledAtHome, type CommandReport, type EventReport, type FilerReport, type OperationKind, type StatusReport } from '../../src/admin/cluster-service.js';
 import { loadConfig, type ClusterConfig } from '../../src/cluster/config.js';
 import { initCluster } from '../../src/cluster/init.js';
 import { SERVER_NODE_OPTIONS } from '../../src/platform/server-heap.js';
@@ -84,6 +84,23 @@ async function portFreeOnAll(hosts: readonly string[]): Promise<number> {
   throw new Error(`no port free on all of ${hosts.join(', ')} after ${FREE_PORT_ATTEMPTS} attempts`);
 }
 
+/**
+ * Initialises a pair (nodes a and b) in `directory` on `filerAddresses`, with free ports on
+ * loopback for the interconnect and the admin APIs and one free on both filer addresses.
+ */
+export async function initTestCluster(directory: string, filerAddresses = TEST_FILER_ADDRESSES): Promise<{ configFile: string; filerPort: number }> {
+  // Four different ports: one picked and freed at a time, the kernel may hand one out twice.
+  const [interconnectA, interconnectB, adminA, adminB] = await freePorts('127.0.0.1', 4);
+  const endpoints = {
+    interconnectPorts: [interconnectA!, interconnectB!] as const,
+    adminPorts: [adminA!, adminB!] as const,
+    filerAddresses,
+    filerPort: await portFreeOnAll(filerAddresses),
+  };
+  const { configFile } = await initCluster(directory, { nodes: NODE_NAMES, endpoints });
+  return { configFile, filerPort: endpoints.filerPort };
+}
+
 /** What a `tandem takeover|giveback FILER --json` printed and how it exited. */
 export interface CommandOutcome {
   readonly code: number | null;
@@ -103,14 +120,6 @@ export function filerIn(status: StatusReport, name: string): FilerReport {
   const filer = status.filers.find((candidate) => candidate.name === name);
   if (filer === undefined) throw new Error(`status of ${status.node} has no filer ${name}: ${JSON.stringify(status)}`);
   return filer;
-}
-
-/** Every filer at home, state normal, served by its home node, and every node up, as `status` says. */
-export function settledAtHome(status: StatusReport): boolean {
-  return (
-    status.nodes.every((node) => node.up) &&
-    status.filers.every((filer) => filer.servedBy === filer.home && filer.state === 'normal' && (filer.home !== status.node || filer.phase === 'serving'))
-  );
 }
 
 class NodeProcess {
@@ -242,23 +251,14 @@ export class ClusterPair {
   static async start(prefix: string, options: ClusterPairOptions = {}): Promise<ClusterPair> {
     const scratch = scratchDirectory(prefix);
     try {
-      const filerAddresses = options.filerAddresses ?? TEST_FILER_ADDRESSES;
-      // Four different ports: one picked and freed at a time, the kernel may hand one out twice.
-      const [interconnectA, interconnectB, adminA, adminB] = await freePorts('127.0.0.1', 4);
-      const endpoints = {
-        interconnectPorts: [interconnectA!, interconnectB!] as const,
-        adminPorts: [adminA!, adminB!] as const,
-        filerAddresses,
-        filerPort: await portFreeOnAll(filerAddresses),
-      };
-      const { configFile } = await initCluster(path.join(scratch.path, 'pair'), { nodes: NODE_NAMES, endpoints });
+      const { configFile, filerPort } = await initTestCluster(path.join(scratch.path, 'pair'), options.filerAddresses);
       const mailboxLinks = configure(configFile, scratch.path, options);
       const faultFiles = new Map<string, string>();
       if (options.faults === true) {
         mkdirSync(path.join(scratch.path, 'faults'), { recursive: true });
         for (const name of NODE_NAMES) faultFiles.set(name, path.join(scratch.path, 'faults', `${name}.json`));
       }
-      const pair = new ClusterPair(scratch, configFile, await loadConfig(configFile), endpoints.filerPort, { faultFiles, mailboxLinks });
+      const pair = new ClusterPair(scratch, configFile, await loadConfig(configFile), filerPort, { faultFiles, mailboxLinks });
       try {
         if (options.startOrder === undefined) {
           for (const name of NODE_NAMES) pair.startNode(name);
