@@ -36,6 +36,7 @@ import { StorageError, writeDataLength, type MutationGuard, type WriteData } fro
 import { assertMayMutate } from './mutation-guard.js';
 import { bulkBuffers } from '../platform/buffer-pool.js';
 import { bytesAfter } from '../platform/chunks.js';
+import { dataFileReaper, type DataFileReaper } from './data-file-reaper.js';
 
 /** Data files kept open; each costs one descriptor of the process. */
 export const OPEN_DATA_FILES_MAX = 256;
@@ -46,7 +47,6 @@ export const DATA_OFFSET_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 const openFile = promisify(fs.open);
 const closeFile = promisify(fs.close);
-const unlinkFile = promisify(fs.unlink);
 const writevFile = promisify(fs.writev);
 const fdatasync = promisify(fs.fdatasync);
 const fsync = promisify(fs.fsync);
@@ -100,15 +100,18 @@ export class FileData {
   readonly #open = new Map<bigint, OpenDataFile>();
   /** Subfolders holding a data file created since their last fsync. */
   readonly #unsyncedFolders = new Set<string>();
-  /** Descriptors being closed and data files being deleted, so `close` can wait for them. */
+  /** Descriptors waiting for their open to end before they go to the reaper, so `close` can wait for them. */
   readonly #background = new Set<Promise<void>>();
+  /** Closes evicted descriptors and deletes discarded data files. */
+  readonly #reaper: DataFileReaper;
 
   /** Asked before every change (see MutationGuard); the volume sets it when it opens. */
   guard: MutationGuard = () => true;
 
-  constructor(folder: string, logicalSize: (fileid: bigint) => bigint) {
+  constructor(folder: string, logicalSize: (fileid: bigint) => bigint, reaper = dataFileReaper) {
     this.#folder = folder;
     this.#logicalSize = logicalSize;
+    this.#reaper = reaper;
   }
 
   /** Creates the data folder and its fan-out subfolders (at volume creation). */
@@ -222,10 +225,9 @@ export class FileData {
   }
 
   /**
-   * Deletes the data file of a deleted inode (if it has one) in the background; never fails, and
-   * `close` waits for it. In the background because the unlink is about a tenth of a REMOVE's
-   * time on the event loop, and nothing waits for it: the fileid is never reused, so no later
-   * file can meet this data file.
+   * Deletes the data file of a deleted inode (if it has one) in the background, through the
+   * reaper; never fails, and `close` waits for it. Nothing else waits for it: the fileid is never
+   * reused, so no later file can meet this data file.
    */
   discard(fileid: bigint): void {
     if (!this.guard()) return; // fenced: the file now belongs to the next owner
@@ -233,7 +235,7 @@ export class FileData {
     if (entry !== undefined) this.#evict(fileid, entry);
     // Missing (never written), or it cannot be removed: that only wastes space, since its fileid
     // is never reused. The inode is already gone, so the removal has happened.
-    this.#inBackground(unlinkFile(this.path(fileid)));
+    this.#reaper.unlink(this.path(fileid));
   }
 
   /** Makes every data file's name stable and closes every descriptor. */
@@ -244,6 +246,7 @@ export class FileData {
     }
     for (const [fileid, entry] of [...this.#open]) this.#evict(fileid, entry);
     await Promise.all([...this.#background]);
+    await this.#reaper.settled();
   }
 
   async #acquireForWrite(fileid: bigint): Promise<OpenDataFile> {
@@ -336,11 +339,11 @@ export class FileData {
   }
 
   #closeDescriptor(entry: OpenDataFile): void {
+    // A failed close loses nothing: everything that had to be stable went through fdatasync.
     const closing = entry.fd.then(
-      (fd) => closeFile(fd),
+      (fd) => this.#reaper.close(fd),
       () => undefined, // never opened: nothing to close
     );
-    // A failed close loses nothing: everything that had to be stable went through fdatasync.
     this.#inBackground(closing);
   }
 
