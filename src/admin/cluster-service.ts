@@ -87,12 +87,13 @@ export interface StatusReport {
 }
 
 /**
- * Whether `report` shows the cluster settled at home: every node up, and every filer in state
- * normal, served by its home node and, on the answering node's own filers, in phase serving.
+ * Whether `report` shows the cluster settled at home: every node up with the interconnect up
+ * (a planned takeover, and the reply mirror, need it), and every filer in state normal, served
+ * by its home node and, on the answering node's own filers, in phase serving.
  */
 export function settledAtHome(report: StatusReport): boolean {
   return (
-    report.nodes.every((node) => node.up) &&
+    report.nodes.every((node) => node.up && node.interconnectUp) &&
     report.filers.every((filer) => filer.servedBy === filer.home && filer.state === 'normal' && (filer.home !== report.node || filer.phase === 'serving'))
   );
 }
