@@ -47,7 +47,10 @@ const TAKEOVER_PAUSE_TARGET_MS = 100;
 
 interface Figures {
   readonly rows: Map<string, number>;
+  /** The highest of the rounds' peaks. */
   readonly peakRssMiB: number | undefined;
+  /** Each round's peak, in order. */
+  readonly roundPeaksMiB: readonly number[];
 }
 
 function sh(command: string, args: string[], env: Record<string, string> = {}): Promise<number> {
@@ -116,7 +119,7 @@ function figures(rounds: readonly Round[]): Figures {
     if (seen.length > 0) rows.set(`meta ${phase} ops/s (qd 16)`, median(seen));
   }
   const peaks = rounds.flatMap((round) => (round.peakRssMiB === undefined ? [] : [round.peakRssMiB]));
-  return { rows, peakRssMiB: peaks.length > 0 ? Math.max(...peaks) : undefined };
+  return { rows, peakRssMiB: peaks.length > 0 ? Math.max(...peaks) : undefined, roundPeaksMiB: peaks };
 }
 
 async function runBench(label: string, url: string, serverPid: number, outDir: string, env: Record<string, string> = {}): Promise<Round> {
@@ -217,7 +220,7 @@ function verdicts(tandem: Figures, ganesha: Figures | undefined): string[] {
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
   return [
     `- every row at least 1.0x Ganesha: ${byRow.length === 0 ? 'not measured' : `${mark(behind.length === 0)} (${byRow.length - behind.length} of ${byRow.length}${behind.length > 0 ? `; behind: ${behind.map(([row, ratio]) => `${row.split(' ').slice(0, 2).join(' ')} ${ratio.toFixed(2)}x`).join(', ')}` : ''})`}`,
-    `- Tandem peak RSS under 200 MiB: ${rss === undefined ? 'not measured' : `${mark(rss < 200)} (${rss.toFixed(0)} MiB)`}`,
+    `- Tandem peak RSS under 200 MiB: ${rss === undefined ? 'not measured' : `${mark(rss < 200)} (${rss.toFixed(0)} MiB; by round: ${tandem.roundPeaksMiB.map((peak) => peak.toFixed(0)).join(', ')})`}`,
     `- planned-takeover pause at most ${TAKEOVER_PAUSE_TARGET_MS} ms: ${pause === undefined ? 'not measured' : `${mark(pause <= TAKEOVER_PAUSE_TARGET_MS)} (${pause.toFixed(1)} ms)`}`,
   ];
 }

@@ -13,9 +13,18 @@
 // The young generation is capped at 8 MB a semi-space (V8's default cap is 16): over the
 // benchmark's phases a node's peak RSS fell from 187 to 174 MB, with no change in throughput
 // beyond the run-to-run noise (seqwrite, randwrite and the metadata rows, two runs of each).
+//
+// V8's own helper threads (parallel scavenges, concurrent marking and compilation) are limited
+// to one (--v8-pool-size=1; Node's default is 4). A node's heap is tens of MB, where more helpers
+// buy little, and on a two-core machine, the event loop already shares the cores with the
+// kernel's network processing, libuv's pool and the partner node: a scavenge split over helpers
+// that are not running waits for them, and the helpers take the CPU from the event loop. On a
+// loopback pair (nfsbench meta, qd 16, medians of 4 runs, six alternating A/B pairs), with one
+// helper: SETATTR 33,200 -> 41,600 a second, REMOVE 21,200 -> 27,900, MKDIR 23,500 -> 25,900,
+// READDIRPLUS entries 138,500 -> 205,000.
 
 /** Node's options for `tandem node` and `tandem serve`: the shebang of the `tandem` command and every spawn of a server carry them. */
-export const SERVER_NODE_OPTIONS: readonly string[] = ['--initial-old-space-size=64', '--max-semi-space-size=8'];
+export const SERVER_NODE_OPTIONS: readonly string[] = ['--initial-old-space-size=64', '--max-semi-space-size=8', '--v8-pool-size=1'];
 
 /** Whether this process was started with SERVER_NODE_OPTIONS (a server logs a warning if not). */
 export function serverHeapConfigured(): boolean {
