@@ -4,12 +4,13 @@
 // automatic giveback, if enabled, brings them home once the node is back (docs/design/
 // fencing.md). Layer: cli.
 
-import { createLogger, type Logger } from '../platform/logger.js';
+import { createLogger } from '../platform/logger.js';
 import { SERVER_HEAP_WARNING, serverHeapConfigured } from '../platform/server-heap.js';
 import { loadConfig } from '../cluster/config.js';
 import { NodeRuntime } from '../cluster/runtime/node-runtime.js';
 import { AdminServer } from '../admin/admin-server.js';
 import { adminToken } from '../admin/admin-token.js';
+import { exitAfterStop } from './exit-after-stop.js';
 import { parseCommand, UsageError } from './usage.js';
 
 const USAGE = `usage: tandem node --config FILE --node NAME
@@ -51,17 +52,4 @@ export async function nodeCommand(args: string[]): Promise<number> {
   await admin.stop();
   await runtime.stop();
   return exitAfterStop(log);
-}
-
-/**
- * Ends the process of a stopped node (its filers released, its volumes closed, its log written
- * synchronously): with process.exit, not by letting the event loop drain. After a drained loop,
- * Node's own teardown (Environment::CleanupHandles) was seen to spin for good, about one run in
- * ten of a partition test: the node logged "node stopped" and was still up 15 s later, its main
- * thread in CleanupHandles -> uv_run (gdb), its other threads idle. process.exit skips that
- * teardown. What was still open is logged at debug level, for whoever looks for a leak.
- */
-function exitAfterStop(log: Logger): never {
-  log.debug({ open: process.getActiveResourcesInfo() }, 'exiting');
-  process.exit(0);
 }

@@ -1,10 +1,11 @@
 // `tandem serve`: a standalone file server in the foreground until SIGINT or SIGTERM, which
 // shut it down cleanly (calls in progress are answered, volumes closed). Layer: cli.
 
-import { createLogger, isLogLevel } from '../platform/logger.js';
+import { createLogger, isLogLevel, type Logger } from '../platform/logger.js';
 import { SERVER_HEAP_WARNING, serverHeapConfigured } from '../platform/server-heap.js';
 import { CLIENTS_DEFAULT, parseClientRules, ExportRuleError } from '../exports/client-rules.js';
 import { FileServer, type ExportConfig } from '../server/file-server.js';
+import { exitAfterStop } from './exit-after-stop.js';
 import { parseCommand, parseListen, UsageError } from './usage.js';
 
 
@@ -55,16 +56,16 @@ export async function serveCommand(args: string[]): Promise<number> {
   const { host, port } = parseListen(values.listen);
   const log = createLogger(level);
   if (!serverHeapConfigured()) log.warn(SERVER_HEAP_WARNING);
-  return serveUntilSignal(await FileServer.start({ exports, hosts: [host], port, log }));
+  return serveUntilSignal(await FileServer.start({ exports, hosts: [host], port, log }), log);
 }
 
-/** Prints the URLs, then runs until SIGINT/SIGTERM and stops cleanly. */
-export async function serveUntilSignal(server: FileServer): Promise<number> {
+/** Prints the URLs, then runs until SIGINT/SIGTERM, stops cleanly and ends the process. */
+export async function serveUntilSignal(server: FileServer, log: Logger): Promise<number> {
   for (const url of server.urls()) process.stdout.write(`${url}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.stop();
-  return 0;
+  return exitAfterStop(log);
 }
