@@ -75,3 +75,15 @@ test('reaper: when its worker cannot run, settled does not hang and later work i
   assert.equal(isClosed(later.fd), true);
   reaper.close(lost.fd);
 });
+
+test('reaper: settled does not start the worker for what is queued: a closing volume does not wait for a thread to start', async () => {
+  const reaper = new DataFileReaper(new URL('file:///nonexistent/tandem-reaper-worker.js'));
+  const file = openedFile();
+  reaper.close(file.fd);
+  reaper.unlink(file.path);
+  await reaper.settled();
+  assert.equal(existsSync(file.path), false);
+  assert.equal(isClosed(file.fd), true);
+  // Had settled started the worker (one that cannot run), the batch would have gone to it and
+  // been lost with it: the file would still be there.
+});

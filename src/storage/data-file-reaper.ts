@@ -66,7 +66,9 @@ export class DataFileReaper {
 
   /** Resolves once everything queued so far has been done (or tried). */
   settled(): Promise<void> {
-    this.#flush();
+    // Never the reason to start the worker: a volume closing (a takeover's release) would wait
+    // for its start, about 30 ms; without one, what is left goes through the pool.
+    this.#flush(this.#worker !== undefined);
     const worker = this.#worker;
     if (worker === undefined) return Promise.all(this.#inThisThread).then(() => undefined);
     const barrier = ++this.#barriers;
@@ -82,14 +84,15 @@ export class DataFileReaper {
     else this.#timer ??= setTimeout(() => this.#flush(), REAPER_DELAY_MS);
   }
 
-  #flush(): void {
+  /** Sends what is queued; `mayStart`: to a worker started for it if none runs yet. */
+  #flush(mayStart = true): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#descriptors.length === 0 && this.#paths.length === 0) return;
     const batch: ReaperBatch = { descriptors: this.#descriptors, paths: this.#paths };
     this.#descriptors = [];
     this.#paths = [];
-    const worker = this.#started();
+    const worker = mayStart ? this.#started() : this.#worker;
     if (worker !== undefined) {
       worker.postMessage(batch);
       return;
