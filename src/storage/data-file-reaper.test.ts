@@ -62,28 +62,33 @@ test('reaper: a full batch goes at once, more than one batch arrives whole, in o
   assert.deepEqual(opened.filter((file) => !isClosed(file.fd)), []);
 });
 
-test('reaper: when its worker cannot run, settled does not hang and later work is done in this thread', async () => {
-  const reaper = new DataFileReaper(new URL('file:///nonexistent/tandem-reaper-worker.js'));
-  const lost = openedFile();
-  reaper.unlink(lost.path);
-  await reaper.settled(); // answered by the worker's death, not by the worker
-  const later = openedFile();
-  reaper.unlink(later.path);
-  reaper.close(later.fd);
-  await reaper.settled();
-  assert.equal(existsSync(later.path), false);
-  assert.equal(isClosed(later.fd), true);
-  reaper.close(lost.fd);
-});
+/** A worker entry that cannot run: the reaper's worker dies at start. */
+const UNRUNNABLE_WORKER = new URL('file:///nonexistent/tandem-reaper-worker.js');
 
-test('reaper: settled does not start the worker for what is queued: a closing volume does not wait for a thread to start', async () => {
-  const reaper = new DataFileReaper(new URL('file:///nonexistent/tandem-reaper-worker.js'));
+/** Hands `reaper` a new file to close and delete, waits for settled, and checks both were done. */
+async function reapsAFile(reaper: DataFileReaper): Promise<void> {
   const file = openedFile();
-  reaper.close(file.fd);
   reaper.unlink(file.path);
+  reaper.close(file.fd);
   await reaper.settled();
   assert.equal(existsSync(file.path), false);
   assert.equal(isClosed(file.fd), true);
+}
+
+test('reaper: when its worker cannot run, settled does not hang and later work is done in this thread', async () => {
+  const reaper = new DataFileReaper(UNRUNNABLE_WORKER);
+  // A full batch goes at once, to a worker started for it, and is lost with it.
+  const lost = Array.from({ length: REAPER_BATCH_MAX }, openedFile);
+  for (const file of lost) reaper.unlink(file.path);
+  await reaper.settled(); // answered by the worker's death, not by the worker
+  assert.equal(lost.filter((file) => existsSync(file.path)).length, REAPER_BATCH_MAX, 'the batch went to the worker that died');
+  await reapsAFile(reaper);
+  for (const file of lost) reaper.close(file.fd);
+  await reaper.settled();
+});
+
+test('reaper: settled does not start the worker for what is queued: a closing volume does not wait for a thread to start', async () => {
   // Had settled started the worker (one that cannot run), the batch would have gone to it and
   // been lost with it: the file would still be there.
+  await reapsAFile(new DataFileReaper(UNRUNNABLE_WORKER));
 });
