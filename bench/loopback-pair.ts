@@ -6,12 +6,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, openSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initCluster } from '../src/cluster/init.js';
 import { SERVER_NODE_OPTIONS } from '../src/platform/server-heap.js';
 import { settledAtHome, type StatusReport } from '../src/admin/cluster-service.js';
+import { initTestCluster } from '../test/support/cluster-processes.js';
 import { run as runProcess, type RunResult } from '../test/support/processes.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,45 +56,6 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals, deadlineM
     });
     child.kill(signal);
   });
-}
-
-
-function listen(host: string, port: number): Promise<Server | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen({ host, port, exclusive: true }, () => resolve(server));
-  });
-}
-
-const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-
-/** `count` distinct free ports on 127.0.0.1, and one port free on both filer addresses. */
-async function freePorts(count: number, filerAddresses: readonly [string, string]): Promise<{ loopback: number[]; filer: number }> {
-  const held: Server[] = [];
-  try {
-    const loopback: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = await listen('127.0.0.1', 0);
-      if (server === undefined) throw new BenchFailure('no free port on 127.0.0.1');
-      held.push(server);
-      loopback.push((server.address() as { port: number }).port);
-    }
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const first = await listen(filerAddresses[0], 0);
-      if (first === undefined) throw new BenchFailure(`cannot listen on ${filerAddresses[0]}`);
-      held.push(first);
-      const port = (first.address() as { port: number }).port;
-      const second = await listen(filerAddresses[1], port);
-      if (second !== undefined) {
-        held.push(second);
-        return { loopback, filer: port };
-      }
-    }
-    throw new BenchFailure(`no port free on both ${filerAddresses.join(' and ')}`);
-  } finally {
-    await Promise.all(held.map(close));
-  }
 }
 
 
@@ -156,15 +116,7 @@ export async function startLoopbackPair(options: {
   /** Node.js options for the nodes' processes (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   readonly nodeOptions?: readonly string[];
 }): Promise<LoopbackPair> {
-  const ports = await freePorts(4, options.filerAddresses);
-  const { configFile } = await initCluster(options.directory, {
-    endpoints: {
-      interconnectPorts: [ports.loopback[0]!, ports.loopback[1]!],
-      adminPorts: [ports.loopback[2]!, ports.loopback[3]!],
-      filerAddresses: options.filerAddresses,
-      filerPort: ports.filer,
-    },
-  });
+  const { configFile } = await initTestCluster(options.directory, options.filerAddresses);
   copyFileSync(configFile, path.join(options.out, 'tandem.yaml'));
   const logFds: number[] = [];
   const nodes: ChildProcess[] = [];
