@@ -14,7 +14,10 @@
 // (RFC 1813's stable-storage rule holds per reply, and one sync serves every change of the
 // turn). A batch whose commit fails is rolled back whole and every waiter gets the error; what
 // its transactions were to do after the commit (`afterCommit`) is not done. The mutation guard
-// is asked again at the commit, so a node whose lease ran out meanwhile commits nothing.
+// is asked again at the commit, so a node whose lease ran out meanwhile commits nothing. Inode
+// rows changed in a batch are written at its commit (deferred-inode-rows.ts): a directory that
+// gains sixteen entries in a turn has its row written once, not sixteen times; a row SQLite
+// refuses then fails its whole batch.
 //
 // Inodes and directory entries read are kept in bounded caches: this store is the only writer
 // of its database (one node serves a volume at a time), and every change goes through the
@@ -30,6 +33,7 @@ import Database from 'better-sqlite3';
 import { StorageError, type DeviceNumber, type FileType, type MutationGuard, type Timestamp } from './types.js';
 import { assertMayMutate } from './mutation-guard.js';
 import { BoundedMap } from '../platform/bounded-map.js';
+import { DeferredInodeRows, type DeferredRow } from './deferred-inode-rows.js';
 
 /** Bumped when the schema changes; `openVolume` refuses versions it does not know. */
 export const METADATA_SCHEMA_VERSION = 1;
@@ -299,6 +303,8 @@ export class MetadataStore {
   readonly #inodes = new BoundedMap<bigint, Inode>(INODE_CACHE_ENTRIES_MAX);
   /** Fileids of inodes changed in the transaction in progress; undefined outside one. */
   #touched: Set<bigint> | undefined;
+  /** Inode rows changed in the open batch, written at its commit (deferred-inode-rows.ts). */
+  readonly #deferred = new DeferredInodeRows();
   /** Directory entries by directory and name (entryKey), and their keys by row id (for every entry cached). */
   readonly #entryKeys = new Map<bigint, string>();
   readonly #entries = new BoundedMap<string, EntryRow>(ENTRY_CACHE_ENTRIES_MAX, (key, entry) => {
@@ -422,13 +428,18 @@ export class MetadataStore {
     if (this.#touched !== undefined) return this.#inTransaction(work) as T; // nested: a savepoint
     this.#openBatch();
     this.#touched = new Set();
+    this.#deferred.begin();
+    let failed = true;
     try {
-      return savepoint ? (this.#inTransaction(work) as T) : work();
+      const result = savepoint ? (this.#inTransaction(work) as T) : work();
+      failed = false;
+      return result;
     } catch (error) {
       for (const fileid of this.#touched) this.#inodes.delete(fileid);
       if (this.#entriesTouched) this.#forgetEntries();
       throw error;
     } finally {
+      this.#deferred.end(failed);
       this.#touched = undefined;
       this.#entriesTouched = false;
     }
@@ -455,9 +466,11 @@ export class MetadataStore {
     this.#batch = undefined;
     try {
       assertMayMutate(this.guard, 'metadata commit');
+      for (const row of this.#deferred.take()) this.#writeRow(row);
       this.#commit.run();
     } catch (error) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      this.#deferred.clear();
       this.#inodes.clear();
       this.#forgetEntries();
       const failure = storageErrorFromDatabase(error);
@@ -495,7 +508,7 @@ export class MetadataStore {
   }
 
   inode(fileid: bigint): Inode | undefined {
-    const cached = this.#inodes.get(fileid);
+    const cached = this.#inodes.get(fileid) ?? this.#deferred.latest(fileid);
     if (cached !== undefined) return cached;
     if (!isStorableInteger(fileid)) return undefined;
     const row = this.#statements.selectInode.get(fileid) as InodeRow | undefined;
@@ -507,7 +520,7 @@ export class MetadataStore {
 
   /** The generation alone: the cheap existence check of the handle path. */
   generation(fileid: bigint): number | undefined {
-    const cached = this.#inodes.get(fileid);
+    const cached = this.#inodes.get(fileid) ?? this.#deferred.latest(fileid);
     if (cached !== undefined) return cached.generation;
     if (!isStorableInteger(fileid)) return undefined;
     const value = this.#statements.selectGeneration.get(fileid) as bigint | undefined;
@@ -521,20 +534,23 @@ export class MetadataStore {
     return fileid;
   }
 
+  /** Changes an inode; in a batch, its row is written when the batch commits (see #deferred). */
   updateInode(inode: Inode): void {
-    const cached = this.#inodes.get(inode.fileid);
+    // With no deferred row waiting, the cached inode is the stored row.
+    const stored = () => this.#inodes.get(inode.fileid);
+    if (this.#batch !== undefined) this.#deferred.set(inode, stored);
+    else this.#changeRow(inode.fileid, () => this.#writeRow({ stored: stored(), latest: inode }));
+    this.#remember(inode);
+  }
+
+  #writeRow({ stored, latest }: DeferredRow): void {
     // Only what changed, when the row is known: a directory gaining an entry writes its times
     // (and link count), 4 or 5 values instead of 18.
-    const changes = cached === undefined ? undefined : inodeChanges(cached, inode);
-    if (changes === undefined || changes.columns.length > 0) {
-      const partial = changes === undefined ? undefined : this.#updateOf(changes.columns);
-      this.#changeRow(inode.fileid, () =>
-        partial === undefined
-          ? this.#statements.updateInode.run(...inodeValues(inode), inode.fileid)
-          : partial.run(...changes!.values, inode.fileid),
-      );
-    }
-    this.#remember(inode);
+    const changes = stored === undefined ? undefined : inodeChanges(stored, latest);
+    if (changes !== undefined && changes.columns.length === 0) return;
+    const partial = changes === undefined ? undefined : this.#updateOf(changes.columns);
+    if (partial === undefined) this.#statements.updateInode.run(...inodeValues(latest), latest.fileid);
+    else partial.run(...changes!.values, latest.fileid);
   }
 
   /**
@@ -552,6 +568,8 @@ export class MetadataStore {
   }
 
   updateSizeAndTimes(fileid: bigint, size: bigint, mtime: Timestamp, ctime: Timestamp): void {
+    const waiting = this.#deferred.latest(fileid);
+    if (waiting !== undefined) return this.updateInode({ ...waiting, size, mtime, ctime });
     this.#changeRow(fileid, () =>
       this.#statements.updateSizeAndTimes.run({
         fileid,
@@ -578,6 +596,7 @@ export class MetadataStore {
 
   deleteInode(fileid: bigint): void {
     this.#forget(fileid);
+    this.#deferred.delete(fileid);
     this.#statements.deleteInode.run(fileid);
   }
 
@@ -604,8 +623,15 @@ export class MetadataStore {
     return entry;
   }
 
+  /** Adds `name` to `directory`; 'exists' if it is there (the unique index checks: callers need not). */
   insertEntry(directory: bigint, name: string, fileid: bigint): void {
-    const result = this.#statements.insertEntry.run(directory, nameBytes(name), fileid);
+    let result: Database.RunResult;
+    try {
+      result = this.#statements.insertEntry.run(directory, nameBytes(name), fileid);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+      throw new StorageError('exists', `${JSON.stringify(name)} exists in directory ${directory}`);
+    }
     this.#rememberEntry(entryKey(directory, name), { id: BigInt(result.lastInsertRowid), name, fileid });
   }
 

@@ -116,37 +116,35 @@ test('group commit: a commit the guard refuses rolls its whole batch back, keeps
   });
 });
 
-test('group commit: a one-statement change that fails leaves the rest of its batch, and no stale attributes', async () => {
-  // Goal: a SETATTR runs without a savepoint (SQLite makes one statement all or nothing); its
-  // failure must cost no more than with one: the batch's other changes commit, the file keeps
-  // its stored attributes.
+test('group commit: an inode row that cannot be written fails its whole batch at the commit, and leaves no stale attributes', async () => {
+  // Goal: inode rows are written when their batch commits (deferred-inode-rows.ts), so a row
+  // SQLite refuses fails the batch it was changed in: every waiter gets the error, nothing of
+  // the batch stays in memory or on disk, and the batches after it work.
   await withTemporaryDirectory(async (parent) => {
     const dir = path.join(parent, 'v');
     await createVolume(dir, {});
-    // A trigger that refuses one mode: an UPDATE failing inside an open batch.
+    // A trigger that refuses one mode: a row the commit cannot write.
     const db = new Database(path.join(dir, METADATA_FILE));
     db.exec(`CREATE TRIGGER refuse_mode BEFORE UPDATE ON inodes WHEN NEW.mode = ${0o741} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
     db.close();
     const volume = await openVolume(dir);
-    try {
-      const file = newFile(volume, ROOT, volume.rootFileId, 'f', 0o644);
-      await volume.committed();
-      const before = volume.getattr(file);
-      const other = newFile(volume, ROOT, volume.rootFileId, 'other');
-      assert.throws(() => volume.setattr(ROOT, file, { mode: 0o741 }));
-      volume.setattr(ROOT, other, { mode: 0o600 });
-      await volume.committed();
-      assert.deepEqual(volume.getattr(file), before, 'the failed change left the file as stored');
-      assert.equal(volume.getattr(other).mode & 0o7777, 0o600, 'the same batch committed the rest');
-      assert.equal(volume.lookup(ROOT, volume.rootFileId, 'other'), other);
-    } finally {
-      await volume.close();
-    }
+    const file = newFile(volume, ROOT, volume.rootFileId, 'f', 0o644);
+    await volume.committed();
+    const before = volume.getattr(file);
+    const other = newFile(volume, ROOT, volume.rootFileId, 'other');
+    volume.setattr(ROOT, file, { mode: 0o741 });
+    assert.equal(volume.getattr(file).mode & 0o7777, 0o741, 'visible at once, as every change');
+    await assert.rejects(volume.committed()!, /refused/);
+    assert.deepEqual(volume.getattr(file), before, 'the file is as stored');
+    assert.throws(() => volume.lookup(ROOT, volume.rootFileId, 'other'), (error: unknown) => error instanceof StorageError && error.code === 'not-found');
+    assert.throws(() => volume.getattr(other), (error: unknown) => error instanceof StorageError && error.code === 'stale');
+    volume.setattr(ROOT, file, { mode: 0o600 });
+    await volume.committed();
+    await assert.rejects(volume.close(), (error: unknown) => error instanceof StorageError && error.code === 'io');
     const reopened = await openVolume(dir);
     try {
-      const file = reopened.lookup(ROOT, reopened.rootFileId, 'f');
-      assert.equal(reopened.getattr(file).mode & 0o7777, 0o644, 'durably as stored');
-      assert.equal(reopened.getattr(reopened.lookup(ROOT, reopened.rootFileId, 'other')).mode & 0o7777, 0o600);
+      assert.equal(reopened.getattr(file).mode & 0o7777, 0o600, 'the next batch committed');
+      assert.throws(() => reopened.lookup(ROOT, reopened.rootFileId, 'other'));
     } finally {
       await reopened.close();
     }

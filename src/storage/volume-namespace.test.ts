@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
 import { ALICE, newFile, ROOT, sharedDirectory, tickingClock, withTemporaryDirectory, withVolume } from './volume-fixture.js';
+import Database from 'better-sqlite3';
 import { createVolume, openVolume } from './volume.js';
+import { METADATA_FILE } from './volume-directory.js';
 
 const VERIFIER_A = Buffer.from('01234567');
 const VERIFIER_B = Buffer.from('76543210');
@@ -247,6 +249,42 @@ test('namespace: symbolic links keep their target, and readlink refuses other fi
     const file = newFile(volume, ROOT, root, 'f');
     assert.throws(() => volume.readlink(ROOT, file), { code: 'invalid' });
     assert.throws(() => volume.symlink(ROOT, root, 'empty', '', {}), { code: 'invalid' });
+  });
+});
+
+test('namespace: a creation refused because the name is taken leaves nothing behind', async () => {
+  // Goal: the volume finds a taken name by the entry's insert failing (volume.ts,
+  // #parentForNewEntry); the inode inserted before it must go with it, and the caches must not
+  // keep it.
+  await withTemporaryDirectory(async (parent) => {
+    const directory = join(parent, 'v');
+    await createVolume(directory, {});
+    const volume = await openVolume(directory, { now: tickingClock() });
+    const root = volume.rootFileId;
+    const dir = volume.mkdir(ROOT, root, 'a', {});
+    const file = newFile(volume, ROOT, root, 'f');
+    const before = volume.getattr(root);
+    for (const name of ['a', 'f']) {
+      assert.throws(() => volume.mkdir(ROOT, root, name, {}), { code: 'exists' });
+      assert.throws(() => volume.symlink(ROOT, root, name, 'target', {}), { code: 'exists' });
+      assert.throws(() => volume.mknod(ROOT, root, name, 'fifo', {}, { major: 0, minor: 0 }), { code: 'exists' });
+      assert.throws(() => volume.create(ROOT, root, name, { mode: 'guarded', attributes: {} }), { code: 'exists' });
+      assert.throws(() => volume.link(ROOT, file, root, name), { code: 'exists' });
+    }
+    assert.deepEqual(volume.getattr(root), before, 'the directory is unchanged');
+    assert.equal(volume.lookup(ROOT, root, 'a'), dir);
+    assert.equal(volume.lookup(ROOT, root, 'f'), file);
+    assert.equal(volume.getattr(file).nlink, 1);
+    const next = volume.mkdir(ROOT, root, 'b', {});
+    assert.equal(volume.getattr(next).type, 'dir');
+    await volume.close();
+    const db = new Database(join(directory, METADATA_FILE), { readonly: true });
+    try {
+      assert.equal(db.prepare('SELECT count(*) FROM inodes').pluck().get(), 4, 'root, a, f and b: no inode of a refused creation');
+      assert.equal(db.prepare('SELECT count(*) FROM entries').pluck().get(), 3);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -20,6 +20,17 @@ test('volume permissions: creating needs write on the directory, but a taken nam
     assert.throws(() => newFile(volume, ALICE, readOnly, 'new'), { code: 'access' });
     assert.throws(() => volume.mkdir(ALICE, readOnly, 'new', {}), { code: 'access' });
     assert.throws(() => volume.mkdir(ALICE, readOnly, 'taken', {}), { code: 'exists' });
+    assert.throws(() => volume.symlink(ALICE, readOnly, 'taken', 'x', {}), { code: 'exists' });
+    assert.throws(() => volume.mknod(ALICE, readOnly, 'taken', 'fifo', {}, { major: 0, minor: 0 }), { code: 'exists' });
+    const own = newFile(volume, ALICE, volume.mkdir(ROOT, volume.rootFileId, 'alice', { mode: 0o777 }), 'own');
+    assert.throws(() => volume.link(ALICE, own, readOnly, 'taken'), { code: 'exists' });
+    // CREATE UNCHECKED of a taken name answers with that file, which needs no write on the directory.
+    assert.equal(newFile(volume, ALICE, readOnly, 'taken'), volume.lookup(ALICE, readOnly, 'taken'));
+    // Other refusals yield to a taken name too: EEXIST before EPERM (a device by a user).
+    const shared = sharedDirectory(volume);
+    newFile(volume, ALICE, shared, 'dev');
+    assert.throws(() => volume.mknod(ALICE, shared, 'dev', 'chr', {}, { major: 4, minor: 1 }), { code: 'exists' });
+    assert.throws(() => volume.mknod(ALICE, shared, 'tty', 'chr', {}, { major: 4, minor: 1 }), { code: 'perm' });
     assert.throws(() => volume.remove(ALICE, readOnly, 'taken'), { code: 'access' });
     assert.throws(() => volume.rename(ALICE, readOnly, 'taken', readOnly, 'moved'), { code: 'access' });
   });
