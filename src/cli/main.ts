@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=8 --v8-pool-size=1
+#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=4 --v8-pool-size=1
 // The `tandem` command: subcommands, each with --help. Layer: cli (thin over the layers below).
 
 import { volumeCommand } from './volume-command.js';

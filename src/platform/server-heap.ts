@@ -10,9 +10,11 @@
 // heap that has really grown: seqwrite on a node of a loopback pair went from about 880 to 1,800
 // MiB/s, and the node's peak RSS did not grow (`npm run bench`).
 //
-// The young generation is capped at 8 MB a semi-space (V8's default cap is 16): over the
-// benchmark's phases a node's peak RSS fell from 187 to 174 MB, with no change in throughput
-// beyond the run-to-run noise (seqwrite, randwrite and the metadata rows, two runs of each).
+// The young generation is capped at 4 MB a semi-space (V8's default cap is 16): 16 -> 8 took a
+// node's peak RSS over the benchmark's phases from 187 to 174 MB, and 8 -> 4 from 163-179 to
+// 159-163 MB (a pair through seqwrite, randwrite and three meta runs, 5 and 4 runs), with no
+// change in throughput beyond the run-to-run noise (the metadata rows and the four data rows,
+// three alternating pairs of runs each).
 //
 // V8's own helper threads (parallel scavenges, concurrent marking and compilation) are limited
 // to one (--v8-pool-size=1; Node's default is 4). A node's heap is tens of MB, where more helpers
@@ -24,7 +26,7 @@
 // READDIRPLUS entries 138,500 -> 205,000.
 
 /** Node's options for `tandem node` and `tandem serve`: the shebang of the `tandem` command and every spawn of a server carry them. */
-export const SERVER_NODE_OPTIONS: readonly string[] = ['--initial-old-space-size=64', '--max-semi-space-size=8', '--v8-pool-size=1'];
+export const SERVER_NODE_OPTIONS: readonly string[] = ['--initial-old-space-size=64', '--max-semi-space-size=4', '--v8-pool-size=1'];
 
 /** Whether this process was started with SERVER_NODE_OPTIONS (a server logs a warning if not). */
 export function serverHeapConfigured(): boolean {
