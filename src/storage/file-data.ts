@@ -98,20 +98,28 @@ export class FileData {
   /** The file's logical size as readers see it (pending unstable size included); 0 if it is gone. */
   readonly #logicalSize: (fileid: bigint) => bigint;
   readonly #open = new Map<bigint, OpenDataFile>();
-  /** Subfolders holding a data file created since their last fsync. */
+  /** Subfolders holding a data file created since their last fsync began. */
   readonly #unsyncedFolders = new Set<string>();
+  /** The fsync of each subfolder in progress, the latest begun. */
+  readonly #folderSyncs = new Map<string, Promise<void>>();
   /** Descriptors waiting for their open to end before they go to the reaper, so `close` can wait for them. */
   readonly #background = new Set<Promise<void>>();
   /** Closes evicted descriptors and deletes discarded data files. */
   readonly #reaper: DataFileReaper;
+  readonly #fsyncFolder: (path: string) => Promise<void>;
 
   /** Asked before every change (see MutationGuard); the volume sets it when it opens. */
   guard: MutationGuard = () => true;
 
-  constructor(folder: string, logicalSize: (fileid: bigint) => bigint, reaper = dataFileReaper) {
+  constructor(
+    folder: string,
+    logicalSize: (fileid: bigint) => bigint,
+    options: { readonly reaper?: DataFileReaper; readonly fsyncFolder?: (path: string) => Promise<void> } = {},
+  ) {
     this.#folder = folder;
     this.#logicalSize = logicalSize;
-    this.#reaper = reaper;
+    this.#reaper = options.reaper ?? dataFileReaper;
+    this.#fsyncFolder = options.fsyncFolder ?? fsyncFolder;
   }
 
   /** Creates the data folder and its fan-out subfolders (at volume creation). */
@@ -195,8 +203,23 @@ export class FileData {
     } finally {
       this.#release(entry);
     }
-    const folder = folderName(fileid);
-    if (this.#unsyncedFolders.delete(folder)) await this.#syncFolderAsync(folder);
+    await this.#folderSynced(folderName(fileid));
+  }
+
+  /**
+   * Resolves once the names created in `folder` so far are stable. A sync in progress that
+   * began after they were created covers them, and every SYNC or COMMIT waiting for that folder
+   * shares it; if a name came after it began, the folder is unsynced again and a new one begins.
+   * (Before, a second COMMIT of a file in a folder whose sync was in progress did not wait for
+   * it, and could answer before the file's name was stable.)
+   */
+  #folderSynced(folder: string): Promise<void> | undefined {
+    if (!this.#unsyncedFolders.delete(folder)) return this.#folderSyncs.get(folder);
+    const syncing: Promise<void> = this.#syncFolderAsync(folder).finally(() => {
+      if (this.#folderSyncs.get(folder) === syncing) this.#folderSyncs.delete(folder);
+    });
+    this.#folderSyncs.set(folder, syncing);
+    return syncing;
   }
 
   /**
@@ -240,10 +263,7 @@ export class FileData {
 
   /** Makes every data file's name stable and closes every descriptor. */
   async close(): Promise<void> {
-    for (const folder of [...this.#unsyncedFolders]) {
-      this.#unsyncedFolders.delete(folder);
-      await this.#syncFolderAsync(folder);
-    }
+    for (const folder of [...this.#unsyncedFolders, ...this.#folderSyncs.keys()]) await this.#folderSynced(folder);
     for (const [fileid, entry] of [...this.#open]) this.#evict(fileid, entry);
     await Promise.all([...this.#background]);
     await this.#reaper.settled();
@@ -354,18 +374,22 @@ export class FileData {
   }
 
   async #syncFolderAsync(folder: string): Promise<void> {
-    const path = join(this.#folder, folder);
     try {
-      const fd = await openFile(path, fsConstants.O_RDONLY);
-      try {
-        await fsync(fd);
-      } finally {
-        await closeFile(fd);
-      }
+      await this.#fsyncFolder(join(this.#folder, folder));
     } catch (error) {
       this.#unsyncedFolders.add(folder);
       throw storageErrorFromSystem(error, `sync of data folder ${folder}`);
     }
+  }
+}
+
+/** fsyncs a folder without blocking the event loop. */
+async function fsyncFolder(path: string): Promise<void> {
+  const fd = await openFile(path, fsConstants.O_RDONLY);
+  try {
+    await fsync(fd);
+  } finally {
+    await closeFile(fd);
   }
 }
 
