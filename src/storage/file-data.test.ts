@@ -102,3 +102,24 @@ test('file data: a file created after a folder fsync began gets a fsync of its o
     await Promise.all([first, later]);
   });
 });
+
+test('file data: a write to a file of size 0 whose data file exists opens it and cuts it, as any other', async () => {
+  // Goal: a size of 0 makes the open try to create first (file-data.ts, #openPath); a data file
+  // already there (a file cut to 0, or bytes a crash left) is opened instead, and cut to the size.
+  await withTemporaryDirectory(async (directory) => {
+    const folder = join(directory, 'data');
+    FileData.createLayout(folder);
+    const first = new FileData(folder, () => 6n);
+    await first.write(A, 0n, Buffer.from('stale!'), () => undefined);
+    await first.close();
+    let size = 0n;
+    const second = new FileData(folder, () => size);
+    try {
+      await second.write(A, 0n, Buffer.from('ab'), () => (size = 2n));
+      size = 6n; // as a SETATTR would grow it: what lies past 2 must read as zeros
+      assert.deepEqual(await second.read(A, 0n, 6), Buffer.from('ab\0\0\0\0'));
+    } finally {
+      await second.close();
+    }
+  });
+});
