@@ -519,7 +519,6 @@ export class DirectoryVolume implements Volume {
     return { entry, victim };
   }
 
-  /** The directory a new entry `name` goes into, after the checks every creation shares. */
   /**
    * The directory a new `name` goes into, once the caller may add it there and `check` (the
    * operation's own refusals) passes. Whether the name exists is not looked up: the entry's
