@@ -20,7 +20,8 @@ export interface DeferredRow {
 
 export class DeferredInodeRows {
   readonly #rows = new Map<bigint, DeferredRow>();
-  /** The rows as they were before the transaction in progress changed them; undefined outside one. */
+  #inTransaction = false;
+  /** The rows as they were before the transaction in progress changed them (made at its first change). */
   #replaced: Map<bigint, DeferredRow | undefined> | undefined;
 
   get size(): number {
@@ -49,13 +50,14 @@ export class DeferredInodeRows {
 
   /** A transaction begins: what it replaces is kept until `end`. */
   begin(): void {
-    this.#replaced = new Map();
+    this.#inTransaction = true;
   }
 
   /** The transaction ended; if it failed, the rows it replaced come back. */
   end(failed: boolean): void {
     const replaced = this.#replaced;
     this.#replaced = undefined;
+    this.#inTransaction = false;
     if (!failed || replaced === undefined) return;
     for (const [fileid, row] of replaced) {
       if (row === undefined) this.#rows.delete(fileid);
@@ -76,6 +78,8 @@ export class DeferredInodeRows {
   }
 
   #remember(fileid: bigint, row: DeferredRow | undefined): void {
-    if (this.#replaced !== undefined && !this.#replaced.has(fileid)) this.#replaced.set(fileid, row);
+    if (!this.#inTransaction) return;
+    this.#replaced ??= new Map();
+    if (!this.#replaced.has(fileid)) this.#replaced.set(fileid, row);
   }
 }
