@@ -41,6 +41,8 @@ export class UnstableWrites {
   readonly #pending = new Map<bigint, PendingMetadata>();
   /** Files with data written unstable and not yet synced, oldest first. */
   readonly #dirty = new Set<bigint>();
+  /** The data sync of each file in progress, the latest begun. */
+  readonly #syncs = new Map<bigint, Promise<void>>();
   readonly #flushTimer: NodeJS.Timeout;
 
   constructor(store: MetadataStore, data: FileData) {
@@ -100,15 +102,29 @@ export class UnstableWrites {
 
   /** Syncs the file's data, then commits its size and times. */
   async stabilize(fileid: bigint): Promise<void> {
-    if (this.#dirty.delete(fileid)) {
-      try {
-        await this.#data.sync(fileid);
-      } catch (error) {
+    await this.#synced(fileid);
+    this.#flush([fileid]);
+  }
+
+  /**
+   * Resolves once the data written to `fileid` so far is synced. A sync in progress covers it
+   * if it began after those writes (a write after it makes the file dirty again, and a new sync
+   * begins), so every COMMIT of the file shares it. (Before, a COMMIT that came while another
+   * request's sync of the file was in progress found the file clean and answered at once.)
+   */
+  #synced(fileid: bigint): Promise<void> | undefined {
+    if (!this.#dirty.delete(fileid)) return this.#syncs.get(fileid);
+    const syncing: Promise<void> = this.#data
+      .sync(fileid)
+      .catch((error: unknown) => {
         this.#dirty.add(fileid);
         throw error;
-      }
-    }
-    this.#flush([fileid]);
+      })
+      .finally(() => {
+        if (this.#syncs.get(fileid) === syncing) this.#syncs.delete(fileid);
+      });
+    this.#syncs.set(fileid, syncing);
+    return syncing;
   }
 
   /** Keeps the files waiting for a sync at UNSTABLE_FILES_MAX by syncing the oldest. */
@@ -124,10 +140,9 @@ export class UnstableWrites {
   async stabilizeAll(): Promise<void> {
     clearInterval(this.#flushTimer);
     let failure: unknown;
-    for (const fileid of [...this.#dirty]) {
+    for (const fileid of [...this.#dirty, ...this.#syncs.keys()]) {
       try {
-        await this.#data.sync(fileid);
-        this.#dirty.delete(fileid);
+        await this.#synced(fileid);
       } catch (error) {
         failure ??= error;
       }
