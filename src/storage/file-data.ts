@@ -37,6 +37,7 @@ import { assertMayMutate } from './mutation-guard.js';
 import { bulkBuffers } from '../platform/buffer-pool.js';
 import { bytesAfter } from '../platform/chunks.js';
 import { dataFileReaper, type DataFileReaper } from './data-file-reaper.js';
+import { PendingSyncs } from '../platform/pending-syncs.js';
 
 /** Data files kept open; each costs one descriptor of the process. */
 export const OPEN_DATA_FILES_MAX = 256;
@@ -98,10 +99,8 @@ export class FileData {
   /** The file's logical size as readers see it (pending unstable size included); 0 if it is gone. */
   readonly #logicalSize: (fileid: bigint) => bigint;
   readonly #open = new Map<bigint, OpenDataFile>();
-  /** Subfolders holding a data file created since their last fsync began. */
-  readonly #unsyncedFolders = new Set<string>();
-  /** The fsync of each subfolder in progress, the latest begun. */
-  readonly #folderSyncs = new Map<string, Promise<void>>();
+  /** Subfolders holding a data file created since their last fsync began, and the fsyncs in progress. */
+  readonly #unsyncedFolders: PendingSyncs<string>;
   /** Descriptors waiting for their open to end before they go to the reaper, so `close` can wait for them. */
   readonly #background = new Set<Promise<void>>();
   /** Closes evicted descriptors and deletes discarded data files. */
@@ -120,6 +119,7 @@ export class FileData {
     this.#logicalSize = logicalSize;
     this.#reaper = options.reaper ?? dataFileReaper;
     this.#fsyncFolder = options.fsyncFolder ?? fsyncFolder;
+    this.#unsyncedFolders = new PendingSyncs((name) => this.#syncFolderAsync(name));
   }
 
   /** Creates the data folder and its fan-out subfolders (at volume creation). */
@@ -203,23 +203,8 @@ export class FileData {
     } finally {
       this.#release(entry);
     }
-    await this.#folderSynced(folderName(fileid));
-  }
-
-  /**
-   * Resolves once the names created in `folder` so far are stable. A sync in progress that
-   * began after they were created covers them, and every SYNC or COMMIT waiting for that folder
-   * shares it; if a name came after it began, the folder is unsynced again and a new one begins.
-   * (Before, a second COMMIT of a file in a folder whose sync was in progress did not wait for
-   * it, and could answer before the file's name was stable.)
-   */
-  #folderSynced(folder: string): Promise<void> | undefined {
-    if (!this.#unsyncedFolders.delete(folder)) return this.#folderSyncs.get(folder);
-    const syncing: Promise<void> = this.#syncFolderAsync(folder).finally(() => {
-      if (this.#folderSyncs.get(folder) === syncing) this.#folderSyncs.delete(folder);
-    });
-    this.#folderSyncs.set(folder, syncing);
-    return syncing;
+    // A folder fsync another request began after the name was made covers it (platform/pending-syncs.ts).
+    await this.#unsyncedFolders.synced(folderName(fileid));
   }
 
   /**
@@ -263,7 +248,7 @@ export class FileData {
 
   /** Makes every data file's name stable and closes every descriptor. */
   async close(): Promise<void> {
-    for (const folder of [...this.#unsyncedFolders, ...this.#folderSyncs.keys()]) await this.#folderSynced(folder);
+    for (const folder of this.#unsyncedFolders.keys()) await this.#unsyncedFolders.synced(folder);
     for (const [fileid, entry] of [...this.#open]) this.#evict(fileid, entry);
     await Promise.all([...this.#background]);
     await this.#reaper.settled();
@@ -346,7 +331,7 @@ export class FileData {
     }
     try {
       const fd = await openFile(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-      this.#unsyncedFolders.add(folderName(fileid));
+      this.#unsyncedFolders.changed(folderName(fileid));
       return { fd, created: true };
     } catch (error) {
       // It exists: not new after all, or another open (of an evicted descriptor) made it.
@@ -393,7 +378,6 @@ export class FileData {
     try {
       await this.#fsyncFolder(join(this.#folder, folder));
     } catch (error) {
-      this.#unsyncedFolders.add(folder);
       throw storageErrorFromSystem(error, `sync of data folder ${folder}`);
     }
   }

@@ -14,6 +14,7 @@
 import type { FileData } from './file-data.js';
 import type { Inode, MetadataStore } from './metadata-store.js';
 import type { Timestamp } from './types.js';
+import { PendingSyncs } from '../platform/pending-syncs.js';
 
 /** Files with unstable writes not yet made stable; past it, the oldest is synced. */
 export const UNSTABLE_FILES_MAX = 1024;
@@ -39,15 +40,14 @@ export class UnstableWrites {
   readonly #store: MetadataStore;
   readonly #data: FileData;
   readonly #pending = new Map<bigint, PendingMetadata>();
-  /** Files with data written unstable and not yet synced, oldest first. */
-  readonly #dirty = new Set<bigint>();
-  /** The data sync of each file in progress, the latest begun. */
-  readonly #syncs = new Map<bigint, Promise<void>>();
+  /** Files with data written unstable since their last data sync began, and the syncs in progress. */
+  readonly #dirty: PendingSyncs<bigint>;
   readonly #flushTimer: NodeJS.Timeout;
 
   constructor(store: MetadataStore, data: FileData) {
     this.#store = store;
     this.#data = data;
+    this.#dirty = new PendingSyncs((fileid) => this.#data.sync(fileid));
     this.#flushTimer = setInterval(() => this.#flushQuietly(), PENDING_METADATA_FLUSH_MS);
     this.#flushTimer.unref();
   }
@@ -64,7 +64,7 @@ export class UnstableWrites {
     const previous = this.#pending.get(fileid);
     const recorded = { size, mtime: now, ctime: now };
     this.#pending.set(fileid, recorded);
-    this.#dirty.add(fileid);
+    this.#dirty.changed(fileid);
     return { fileid, recorded, previous };
   }
 
@@ -97,42 +97,22 @@ export class UnstableWrites {
   /** The inode is gone: nothing of it is to be made stable. */
   forget(fileid: bigint): void {
     this.#pending.delete(fileid);
-    this.#dirty.delete(fileid);
+    this.#dirty.forget(fileid);
   }
 
   /** Syncs the file's data, then commits its size and times. */
   async stabilize(fileid: bigint): Promise<void> {
-    await this.#synced(fileid);
+    // A sync another request began after these writes covers them (platform/pending-syncs.ts).
+    await this.#dirty.synced(fileid);
     this.#flush([fileid]);
-  }
-
-  /**
-   * Resolves once the data written to `fileid` so far is synced. A sync in progress covers it
-   * if it began after those writes (a write after it makes the file dirty again, and a new sync
-   * begins), so every COMMIT of the file shares it. (Before, a COMMIT that came while another
-   * request's sync of the file was in progress found the file clean and answered at once.)
-   */
-  #synced(fileid: bigint): Promise<void> | undefined {
-    if (!this.#dirty.delete(fileid)) return this.#syncs.get(fileid);
-    const syncing: Promise<void> = this.#data
-      .sync(fileid)
-      .catch((error: unknown) => {
-        this.#dirty.add(fileid);
-        throw error;
-      })
-      .finally(() => {
-        if (this.#syncs.get(fileid) === syncing) this.#syncs.delete(fileid);
-      });
-    this.#syncs.set(fileid, syncing);
-    return syncing;
   }
 
   /** Keeps the files waiting for a sync at UNSTABLE_FILES_MAX by syncing the oldest. */
   async bound(): Promise<void> {
     while (this.#dirty.size > UNSTABLE_FILES_MAX) {
-      const oldest = this.#dirty.values().next();
-      if (oldest.done === true) return;
-      await this.stabilize(oldest.value);
+      const oldest = this.#dirty.oldest();
+      if (oldest === undefined) return;
+      await this.stabilize(oldest);
     }
   }
 
@@ -140,9 +120,9 @@ export class UnstableWrites {
   async stabilizeAll(): Promise<void> {
     clearInterval(this.#flushTimer);
     let failure: unknown;
-    for (const fileid of [...this.#dirty, ...this.#syncs.keys()]) {
+    for (const fileid of this.#dirty.keys()) {
       try {
-        await this.#synced(fileid);
+        await this.#dirty.synced(fileid);
       } catch (error) {
         failure ??= error;
       }
