@@ -180,7 +180,7 @@ function toInode(row: InodeRow): Inode {
 }
 
 /**
- * `inode` as stored under `fileid`, with its link count and times replaced when given, built
+ * `inode` as stored under `fileid`, with its link count, times and size replaced when given, built
  * field by field in the order of `toInode`: every inode then has one shape, and the code reading
  * them stays monomorphic. A spread made other shapes: one that appended the fileid cost a
  * volume-level CREATE loop 17.6 us a call against 15.7, and one that replaced a parent's times
@@ -192,6 +192,7 @@ export function storedInode(
   nlink = inode.nlink,
   mtime = inode.mtime,
   ctime = inode.ctime,
+  size = inode.size,
 ): Inode {
   return {
     fileid,
@@ -201,7 +202,7 @@ export function storedInode(
     nlink,
     uid: inode.uid,
     gid: inode.gid,
-    size: inode.size,
+    size,
     rdev: inode.rdev,
     atime: inode.atime,
     mtime,

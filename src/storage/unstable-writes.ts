@@ -12,7 +12,7 @@
 // when nothing has changed the file since.
 
 import type { FileData } from './file-data.js';
-import type { Inode, MetadataStore } from './metadata-store.js';
+import { storedInode, type Inode, type MetadataStore } from './metadata-store.js';
 import type { Timestamp } from './types.js';
 import { PendingSyncs } from '../platform/pending-syncs.js';
 
@@ -56,7 +56,7 @@ export class UnstableWrites {
   overlay(inode: Inode): Inode {
     const pending = this.#pending.get(inode.fileid);
     if (pending === undefined) return inode;
-    return { ...inode, size: pending.size, mtime: pending.mtime, ctime: pending.ctime };
+    return storedInode(inode.fileid, inode, inode.nlink, pending.mtime, pending.ctime, pending.size);
   }
 
   /** Records a write whose data is about to be issued to the data file, not to be synced. */
