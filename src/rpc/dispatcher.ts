@@ -8,7 +8,7 @@
 import { XdrDecodeError, XdrWriter } from '../xdr/index.js';
 import type { Logger } from '../platform/logger.js';
 import { accept_stat } from './constants.js';
-import { DuplicateRequestCache } from './duplicate-request-cache.js';
+import { DuplicateRequestCache, type DrcKey } from './duplicate-request-cache.js';
 import { acceptedErrorReply, authErrorReply, parseCall, progMismatchReply, rpcMismatchReply, writeAcceptedReplyHeader } from './message.js';
 import { DROP, type Admission, type CallContext, type Endpoint, type Program, type ReplyBody } from './program.js';
 import { recordBytesFrom, recordHead, type RpcRecord } from './record-marking.js';
@@ -108,7 +108,7 @@ export class Dispatcher {
     const admission = program.admit?.(context, bound.target) ?? NO_ADMISSION;
     if (admission === DROP) return undefined;
     try {
-      let cacheKey: string | undefined;
+      let cacheKey: DrcKey | undefined;
       if (row.cacheable) {
         cacheKey = DuplicateRequestCache.key({
           client: connection.client.address,
