@@ -9,7 +9,7 @@ import { XdrDecodeError, XdrWriter } from '../xdr/index.js';
 import type { Logger } from '../platform/logger.js';
 import { accept_stat } from './constants.js';
 import { DuplicateRequestCache, type DrcKey } from './duplicate-request-cache.js';
-import { acceptedErrorReply, authErrorReply, parseCall, progMismatchReply, rpcMismatchReply, writeAcceptedReplyHeader } from './message.js';
+import { acceptedErrorReply, authErrorReply, parseCall, progMismatchReply, rpcMismatchReply, writeAcceptedReplyHeader, type CallHeader } from './message.js';
 import { DROP, type Admission, type CallContext, type Endpoint, type Program, type ReplyBody } from './program.js';
 import { recordBytesFrom, recordHead, type RpcRecord } from './record-marking.js';
 
@@ -22,6 +22,31 @@ export interface ConnectionInfo {
   readonly client: Endpoint;
   readonly local: Endpoint;
 }
+
+/** One call as a program sees it; its request id, for logs, is made only when a log asks for it. */
+class Call implements CallContext {
+  readonly header: CallHeader;
+  readonly client: Endpoint;
+  readonly local: Endpoint;
+  readonly log: Logger;
+  readonly #connection: number;
+  readonly #number: number;
+
+  constructor(header: CallHeader, connection: ConnectionInfo, number: number, log: Logger) {
+    this.header = header;
+    this.client = connection.client;
+    this.local = connection.local;
+    this.log = log;
+    this.#connection = connection.id;
+    this.#number = number;
+  }
+
+  get requestId(): string {
+    return requestId(this.#connection, this.#number);
+  }
+}
+
+const requestId = (connection: number, call: number): string => `${connection}.${call}`;
 
 export class Dispatcher {
   readonly #programs = new Map<number, Program>();
@@ -45,14 +70,14 @@ export class Dispatcher {
 
   /** The reply to one record, as chunks to write, or undefined when nothing is to be sent. */
   async dispatch(record: RpcRecord, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
-    const requestId = `${connection.id}.${++this.#calls}`;
-    if (!this.#log.isLevelEnabled('debug')) return this.#dispatch(record, connection, requestId);
+    const call = ++this.#calls;
+    if (!this.#log.isLevelEnabled('debug')) return this.#dispatch(record, connection, call);
     const started = process.hrtime.bigint();
-    const reply = await this.#dispatch(record, connection, requestId);
+    const reply = await this.#dispatch(record, connection, call);
     const head = recordHead(record);
     this.#log.debug(
       {
-        req: requestId,
+        req: requestId(connection.id, call),
         client: `${connection.client.address}:${connection.client.port}`,
         ...(head.length >= 24 && { xid: head.readUInt32BE(0), prog: head.readUInt32BE(12), vers: head.readUInt32BE(16), proc: head.readUInt32BE(20) }),
         replyBytes: reply?.reduce((sum, chunk) => sum + chunk.length, 0) ?? 'dropped',
@@ -63,7 +88,7 @@ export class Dispatcher {
     return reply;
   }
 
-  async #dispatch(record: RpcRecord, connection: ConnectionInfo, requestId: string): Promise<Buffer[] | undefined> {
+  async #dispatch(record: RpcRecord, connection: ConnectionInfo, call: number): Promise<Buffer[] | undefined> {
     // A large record comes as its chunks (record-marking.ts): the first holds the headers.
     const parsed = parseCall(recordHead(record), Buffer.isBuffer(record) ? NO_CHUNKS : record.slice(1));
     switch (parsed.kind) {
@@ -89,19 +114,13 @@ export class Dispatcher {
     const row = rows[header.procedure];
     if (row === undefined) return [acceptedErrorReply(xid, accept_stat.PROC_UNAVAIL)];
 
-    const context: CallContext = {
-      header,
-      client: connection.client,
-      local: connection.local,
-      requestId,
-      log: this.#log,
-    };
+    const context = new Call(header, connection, call, this.#log);
     let bound;
     try {
       bound = row.bind(args);
     } catch (error) {
       if (!(error instanceof XdrDecodeError)) throw error;
-      this.#log.debug({ req: requestId, xid, proc: `${program.name}.${row.name}`, reason: error.message }, 'garbage arguments');
+      this.#log.debug({ req: context.requestId, xid, proc: `${program.name}.${row.name}`, reason: error.message }, 'garbage arguments');
       return [acceptedErrorReply(xid, accept_stat.GARBAGE_ARGS)];
     }
 
@@ -121,7 +140,7 @@ export class Dispatcher {
         const seen = this.#drc.begin(cacheKey);
         if (seen.state === 'in-progress') return undefined;
         if (seen.state === 'done') {
-          this.#log.debug({ req: requestId, xid, proc: `${program.name}.${row.name}` }, 'duplicate request: original reply resent');
+          this.#log.debug({ req: context.requestId, xid, proc: `${program.name}.${row.name}` }, 'duplicate request: original reply resent');
           return [seen.reply];
         }
       }
@@ -130,7 +149,7 @@ export class Dispatcher {
         body = await bound.run(context);
       } catch (error) {
         if (cacheKey !== undefined) this.#drc.abandon(cacheKey);
-        this.#log.error({ req: requestId, xid, proc: `${program.name}.${row.name}`, err: error }, 'procedure failed');
+        this.#log.error({ req: context.requestId, xid, proc: `${program.name}.${row.name}`, err: error }, 'procedure failed');
         return [acceptedErrorReply(xid, accept_stat.SYSTEM_ERR)];
       }
       if (body === DROP) {
@@ -142,7 +161,7 @@ export class Dispatcher {
         body.encode(writer);
       } catch (error) {
         if (cacheKey !== undefined) this.#drc.abandon(cacheKey);
-        this.#log.error({ req: requestId, xid, proc: `${program.name}.${row.name}`, err: error }, 'reply encoding failed');
+        this.#log.error({ req: context.requestId, xid, proc: `${program.name}.${row.name}`, err: error }, 'reply encoding failed');
         return [acceptedErrorReply(xid, accept_stat.SYSTEM_ERR)];
       }
       const chunks = writer.finish();

@@ -8,7 +8,8 @@
 // dropped rather than run twice. Bounded in entries and bytes; the oldest completed entries
 // go first. `snapshot()`/`restore()` carry the completed entries to another node (takeover),
 // and the reply mirror carries each completed one as it is made; both name an entry by its
-// key's text, `client/xid/program/version/procedure/checksum`.
+// key's text, `client/xid/program/version/procedure/checksum` (xid in hex, checksum as the
+// length and the hash in hex).
 //
 // The checksum is FNV-1a (32 bits) of the argument bytes, with their length. It only has to
 // tell apart two calls of one client with the same xid, program, version and procedure, which
@@ -44,6 +45,17 @@ export interface DrcEntrySnapshot {
   readonly reply: string;
 }
 
+/** Two hex digits for each byte value. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/**
+ * Eight hex digits of an unsigned 32-bit number. By table: V8 turns a number past 2^30 into
+ * text on a slow path (about 1% of a MKDIR for the xid and the checksum).
+ */
+function hex32(value: number): string {
+  return HEX_BYTES[value >>> 24]! + HEX_BYTES[(value >>> 16) & 0xff]! + HEX_BYTES[(value >>> 8) & 0xff]! + HEX_BYTES[value & 0xff]!;
+}
+
 /** FNV-1a of `bytes`, as an unsigned 32-bit number. */
 function fnv1a(bytes: Buffer): number {
   let hash = FNV_OFFSET_BASIS;
@@ -51,10 +63,10 @@ function fnv1a(bytes: Buffer): number {
   return hash >>> 0;
 }
 
-/** The bucket of a key's text: that of its xid, or of anything when the text is not a key of ours. */
+/** The bucket of a key's text: that of its xid (hex), or 0 when the text is not a key of ours. */
 function bucketOfText(text: string): number {
-  const xid = Number(text.split('/', 2)[1]);
-  return Number.isInteger(xid) ? xid & BUCKET_MASK : 0;
+  const xid = text.split('/', 2)[1] ?? '';
+  return /^[0-9a-f]{8}$/.test(xid) ? Number.parseInt(xid, 16) & BUCKET_MASK : 0;
 }
 
 /**
@@ -75,7 +87,7 @@ export class DrcKey {
   }
 
   static of(parts: DrcKeyParts): DrcKey {
-    const checksum = `${parts.args.length}.${fnv1a(parts.args).toString(16)}`;
+    const checksum = `${parts.args.length}.${hex32(fnv1a(parts.args))}`;
     return new DrcKey(parts.xid & BUCKET_MASK, undefined, parts, checksum);
   }
 
@@ -86,7 +98,7 @@ export class DrcKey {
   get text(): string {
     if (this.#text === undefined) {
       const parts = this.#parts!;
-      this.#text = `${parts.client}/${parts.xid}/${parts.program}/${parts.version}/${parts.procedure}/${this.#checksum}`;
+      this.#text = `${parts.client}/${hex32(parts.xid)}/${parts.program}/${parts.version}/${parts.procedure}/${this.#checksum}`;
     }
     return this.#text;
   }
