@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Volume } from '../storage/types.js';
+import { HANDLE_FORMAT } from '../storage/file-handles.js';
 import { parseClientRules } from './client-rules.js';
 import { ExportTable, clientRule, normalizeExportPath, type Export, type Gate } from './export-table.js';
 
@@ -28,11 +29,18 @@ test('export table: paths are normalized, so "/a//b/" and "/a/b" name the same e
 });
 
 test('export table: an export is found by the volume id inside a file handle', () => {
-  // Goal: NFS maps a handle's volume id to its export.
+  // Goal: NFS maps a handle's volume id to its export, and only a whole id of our format does.
+  const handleOf = (id: Buffer, format = HANDLE_FORMAT) => Buffer.concat([Buffer.from([format]), id, Buffer.alloc(24, 7)]);
   const home = exportOf('/home', 2);
-  const table = new ExportTable([exportOf('/data', 1), home]);
-  assert.equal(table.byVolumeId(Buffer.alloc(16, 2)), home);
-  assert.equal(table.byVolumeId(Buffer.alloc(16, 3)), undefined);
+  // Same first bytes as home's id, so both share a key of the table: the rest must decide.
+  const near = { ...exportOf('/near', 2), volume: { identity: { id: Buffer.concat([Buffer.alloc(15, 2), Buffer.from([9])]), name: 'near', fsid: 2n } } as unknown as Volume };
+  const table = new ExportTable([exportOf('/data', 1), home, near]);
+  assert.equal(table.byHandle(handleOf(Buffer.alloc(16, 2))), home);
+  assert.equal(table.byHandle(handleOf(near.volume.identity.id)), near);
+  assert.equal(table.byHandle(handleOf(Buffer.alloc(16, 3))), undefined);
+  assert.equal(table.byHandle(handleOf(Buffer.concat([Buffer.alloc(15, 2), Buffer.from([8])]))), undefined);
+  assert.equal(table.byHandle(handleOf(Buffer.alloc(16, 2), HANDLE_FORMAT + 1)), undefined, 'another format');
+  assert.equal(table.byHandle(handleOf(Buffer.alloc(16, 2)).subarray(0, 16)), undefined, 'too short for an id');
 });
 
 test('export table: two exports at one path, or one volume exported twice, are refused', () => {

@@ -4,7 +4,10 @@
 
 import type { Volume } from '../storage/types.js';
 import { BoundedMap } from '../platform/bounded-map.js';
+import { handleHoldsVolume, volumeKeyOf, volumeKeyOfHandle } from '../storage/handle-routing.js';
 import { matchClient, type ClientRule } from './client-rules.js';
+
+const NO_EXPORTS: readonly Export[] = [];
 
 /** Client addresses whose rule is remembered, per export. */
 const CLIENT_RULE_CACHE_ENTRIES_MAX = 1024;
@@ -51,15 +54,18 @@ export function clientRule(export_: Export, address: string): ClientRule | undef
 
 export class ExportTable {
   readonly #byPath = new Map<string, Export>();
-  readonly #byVolumeId = new Map<string, Export>();
+  /** The exports by a number drawn from their volume's id (handle-routing.ts), a few to a key at most. */
+  readonly #byVolumeKey = new Map<number, Export[]>();
 
   constructor(exports: readonly Export[]) {
     for (const export_ of exports) {
-      const id = export_.volume.identity.id.toString('hex');
+      const { id } = export_.volume.identity;
       if (this.#byPath.has(export_.path)) throw new Error(`two exports at ${export_.path}`);
-      if (this.#byVolumeId.has(id)) throw new Error(`volume ${export_.volume.identity.name} exported twice`);
+      const key = volumeKeyOf(id);
+      const sameKey = this.#byVolumeKey.get(key) ?? [];
+      if (sameKey.some((other) => other.volume.identity.id.equals(id))) throw new Error(`volume ${export_.volume.identity.name} exported twice`);
       this.#byPath.set(export_.path, export_);
-      this.#byVolumeId.set(id, export_);
+      this.#byVolumeKey.set(key, [...sameKey, export_]);
     }
   }
 
@@ -84,8 +90,14 @@ export class ExportTable {
     return undefined;
   }
 
-  byVolumeId(id: Buffer): Export | undefined {
-    return this.#byVolumeId.get(id.toString('hex'));
+  /** The export of the volume a file handle names; undefined when the handle is not of our format or names no volume here. */
+  byHandle(handle: Buffer): Export | undefined {
+    const key = volumeKeyOfHandle(handle);
+    if (key === undefined) return undefined;
+    for (const export_ of this.#byVolumeKey.get(key) ?? NO_EXPORTS) {
+      if (handleHoldsVolume(handle, export_.volume.identity.id)) return export_;
+    }
+    return undefined;
   }
 }
 

@@ -11,7 +11,7 @@ import { DROP, procedure, type CallContext, type Drop, type ProcedureRow } from 
 import { clientRule, type ExportTable } from '../exports/export-table.js';
 import { squashCaller } from '../exports/squash.js';
 import { StorageError } from '../storage/types.js';
-import { volumeIdOfHandle } from '../storage/handle-routing.js';
+import { volumeKeyOfHandle } from '../storage/handle-routing.js';
 import { nfsstat3, type Nfsstat3Error } from './constants.js';
 import { NfsRequest, NfsStatusError } from './nfs-request.js';
 import { nfsstatOf } from './status.js';
@@ -49,9 +49,8 @@ async function runProcedure<Args, Result>(
   args: Args,
 ): Promise<Result | Drop> {
   const handle = definition.handle(args);
-  const volumeId = volumeIdOfHandle(handle);
-  if (volumeId === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_BADHANDLE);
-  const export_ = exports.byVolumeId(volumeId);
+  if (volumeKeyOfHandle(handle) === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_BADHANDLE);
+  const export_ = exports.byHandle(handle);
   // A handle of our format for a volume not exported here: a file system that went away.
   if (export_ === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_STALE);
   const rule = clientRule(export_, context.client.address);

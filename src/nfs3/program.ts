@@ -4,7 +4,6 @@
 
 import { DROP, procedure, type Program, type ProcedureRow } from '../rpc/program.js';
 import type { ExportTable } from '../exports/export-table.js';
-import { volumeIdOfHandle } from '../storage/handle-routing.js';
 import { NFS_PROGRAM, NFS_V3 } from './constants.js';
 import { decodeNullArgs } from './arguments.js';
 import { nfsRow } from './nfs-procedure.js';
@@ -65,8 +64,7 @@ export function nfsProgram(exports: ExportTable): Program {
     procedures: (version) => (version === NFS_V3 ? rows : undefined),
     admit: (_context, target) => {
       if (!Buffer.isBuffer(target)) return NO_ADMISSION;
-      const volumeId = volumeIdOfHandle(target);
-      const gate = volumeId === undefined ? undefined : exports.byVolumeId(volumeId)?.gate;
+      const gate = exports.byHandle(target)?.gate;
       // Unknown handles are answered (BADHANDLE/STALE) by the procedure: no gate to pass.
       if (gate === undefined) return NO_ADMISSION;
       return gate.tryEnter() ? { release: () => gate.leave() } : DROP;

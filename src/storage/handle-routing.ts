@@ -8,3 +8,29 @@ export function volumeIdOfHandle(handle: Buffer): Buffer | undefined {
   if (handle.length < 1 + VOLUME_ID_BYTES || handle[0] !== HANDLE_FORMAT) return undefined;
   return handle.subarray(1, 1 + VOLUME_ID_BYTES);
 }
+
+/**
+ * A number drawn from the volume id inside a handle of our format (from its first 30 bits, so
+ * V8 keeps it a small integer), or undefined when the handle is not one. The key of a volume's
+ * export for every call, which reads it without allocating: the id as a Buffer view and its hex
+ * text cost about 0.3 us a lookup, twice a call.
+ */
+export function volumeKeyOfHandle(handle: Buffer): number | undefined {
+  if (handle.length < 1 + VOLUME_ID_BYTES || handle[0] !== HANDLE_FORMAT) return undefined;
+  return volumeKeyAt(handle, 1);
+}
+
+/** The key `volumeKeyOfHandle` gives for handles of the volume `id`. */
+export function volumeKeyOf(id: Buffer): number {
+  return volumeKeyAt(id, 0);
+}
+
+function volumeKeyAt(bytes: Buffer, offset: number): number {
+  return ((bytes[offset]! & 0x3f) << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
+}
+
+/** Whether a handle of our format holds the volume id `id`, compared in place. */
+export function handleHoldsVolume(handle: Buffer, id: Buffer): boolean {
+  for (let index = 0; index < VOLUME_ID_BYTES; index++) if (handle[1 + index] !== id[index]) return false;
+  return true;
+}
