@@ -68,10 +68,17 @@ export class Dispatcher {
     return this.#drc;
   }
 
-  /** The reply to one record, as chunks to write, or undefined when nothing is to be sent. */
-  async dispatch(record: RpcRecord, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
+  /**
+   * The reply to one record, as chunks to write, or undefined when nothing is to be sent. Not
+   * itself async: an async function returning #dispatch's promise would wrap it in one more.
+   */
+  dispatch(record: RpcRecord, connection: ConnectionInfo): Promise<Buffer[] | undefined> {
     const call = ++this.#calls;
     if (!this.#log.isLevelEnabled('debug')) return this.#dispatch(record, connection, call);
+    return this.#dispatchLogged(record, connection, call);
+  }
+
+  async #dispatchLogged(record: RpcRecord, connection: ConnectionInfo, call: number): Promise<Buffer[] | undefined> {
     const started = process.hrtime.bigint();
     const reply = await this.#dispatch(record, connection, call);
     const head = recordHead(record);
