@@ -69,26 +69,32 @@ function bucketOfText(text: string): number {
   return /^[0-9a-f]{8}$/.test(xid) ? Number.parseInt(xid, 16) & BUCKET_MASK : 0;
 }
 
+/** What identifies a call besides its arguments, which a key holds as their checksum only. */
+type CallIdentity = Omit<DrcKeyParts, 'args'>;
+
 /**
  * One call's identity. Made from the call (`DrcKey.of`, the text built only when asked for) or
  * from a text another cache made (`DrcKey.fromText`): the same call gives equal keys either way.
+ * A key made from a call keeps no reference to its arguments (a view of the bytes the socket
+ * read, which a cached key would otherwise hold in memory).
  */
 export class DrcKey {
   readonly bucket: number;
   #text: string | undefined;
-  readonly #parts: DrcKeyParts | undefined;
+  readonly #call: CallIdentity | undefined;
   readonly #checksum: string;
 
-  private constructor(bucket: number, text: string | undefined, parts: DrcKeyParts | undefined, checksum: string) {
+  private constructor(bucket: number, text: string | undefined, call: CallIdentity | undefined, checksum: string) {
     this.bucket = bucket;
     this.#text = text;
-    this.#parts = parts;
+    this.#call = call;
     this.#checksum = checksum;
   }
 
   static of(parts: DrcKeyParts): DrcKey {
-    const checksum = `${parts.args.length}.${hex32(fnv1a(parts.args))}`;
-    return new DrcKey(parts.xid & BUCKET_MASK, undefined, parts, checksum);
+    const { client, xid, program, version, procedure, args } = parts;
+    const checksum = `${args.length}.${hex32(fnv1a(args))}`;
+    return new DrcKey(xid & BUCKET_MASK, undefined, { client, xid, program, version, procedure }, checksum);
   }
 
   static fromText(text: string): DrcKey {
@@ -97,8 +103,8 @@ export class DrcKey {
 
   get text(): string {
     if (this.#text === undefined) {
-      const parts = this.#parts!;
-      this.#text = `${parts.client}/${hex32(parts.xid)}/${parts.program}/${parts.version}/${parts.procedure}/${this.#checksum}`;
+      const call = this.#call!;
+      this.#text = `${call.client}/${hex32(call.xid)}/${call.program}/${call.version}/${call.procedure}/${this.#checksum}`;
     }
     return this.#text;
   }
