@@ -1,12 +1,13 @@
 // HMAC-SHA256 (RFC 2104, FIPS 180-4) in JavaScript, for the short messages of the hot path: a
 // file handle's tag (29 bytes) and a directory's cookie verifier (43). Layer: platform.
 //
-// Why not node:crypto: each one-shot `hash()` costs about 1.9 us on the machines we measure
-// (most of it the call into OpenSSL and the digest's lookup there, not the hashing), so an HMAC
-// built from two of them cost 3.8 us, about 7% of a node's MKDIR, on every new file handle, and
-// `createHmac` costs more. The key's two padded blocks are compressed once here, as RFC 2104
-// section 4 suggests, so a short message's HMAC is two compressions: about 0.5 us. The results
-// are the same bytes as node:crypto's (hmac-sha256.test.ts checks them against it and RFC 4231).
+// Why not node:crypto: each one-shot `hash()` of a short message costs 1.6-1.9 us on the machine
+// this was measured on (mostly the call into OpenSSL, not the hashing), so an HMAC built from two
+// of them cost 3.4-3.8 us, about 6% of a node's MKDIR, on every new file handle, and `createHmac`
+// costs more. The key's two padded blocks are compressed once here, as RFC 2104 section 4
+// suggests, so a short message's HMAC is two compressions: 1.75 us there (microbenchmark). The
+// results are the same bytes as node:crypto's (hmac-sha256.test.ts checks them against it and
+// against RFC 4231).
 // Large messages (the interconnect's frames) stay with node:crypto, which is faster per byte.
 
 const BLOCK_BYTES = 64;
