@@ -1,6 +1,6 @@
 // A map for caches that holds at most `capacity` entries and drops the least recently used one
 // to make room (layer: platform). A Map finds the entries; a doubly linked list through them keeps
-// their order of use, so a lookup, an insertion and an eviction each cost O(1).
+// their order of use (use-order.ts), so a lookup, an insertion and an eviction each cost O(1).
 //
 // Why not a plain Map kept in order of use by delete-then-set, evicting `keys().next()`: V8 keeps
 // a deleted entry as a hole until the table is rebuilt. A key deleted and set again grows its own
@@ -8,21 +8,18 @@
 // at 32,768 entries), and `keys().next()` walks every hole at the front (9.6 us an eviction at
 // 32,768 entries). Here the Map only ever loses the key being evicted or deleted.
 
-interface Node<K, V> {
+import { UseOrder, type UseOrderLinks } from './use-order.js';
+
+interface Node<K, V> extends UseOrderLinks<Node<K, V>> {
   readonly key: K;
   value: V;
-  /** Toward the most recently used end. */
-  newer: Node<K, V> | undefined;
-  /** Toward the least recently used end. */
-  older: Node<K, V> | undefined;
 }
 
 export class BoundedMap<K, V> {
   readonly #capacity: number;
   readonly #onEvict: ((key: K, value: V) => void) | undefined;
   readonly #nodes = new Map<K, Node<K, V>>();
-  #newest: Node<K, V> | undefined;
-  #oldest: Node<K, V> | undefined;
+  readonly #order = new UseOrder<Node<K, V>>();
 
   /** `onEvict` is told of each entry dropped to make room (not of deleted ones). */
   constructor(capacity: number, onEvict?: (key: K, value: V) => void) {
@@ -39,7 +36,7 @@ export class BoundedMap<K, V> {
   get(key: K): V | undefined {
     const node = this.#nodes.get(key);
     if (node === undefined) return undefined;
-    this.#toNewest(node);
+    this.#order.use(node);
     return node.value;
   }
 
@@ -52,20 +49,20 @@ export class BoundedMap<K, V> {
     const node = this.#nodes.get(key);
     if (node !== undefined) {
       node.value = value;
-      this.#toNewest(node);
+      this.#order.use(node);
       return;
     }
-    const added: Node<K, V> = { key, value, newer: undefined, older: this.#newest };
-    this.#link(added);
+    const added: Node<K, V> = { key, value, newer: undefined, older: undefined };
+    this.#order.add(added);
     this.#nodes.set(key, added);
     if (this.#nodes.size > this.#capacity) this.evictOldest();
   }
 
   /** Drops the least recently used entry (onEvict is told); false if there was none. */
   evictOldest(): boolean {
-    const evicted = this.#oldest;
+    const evicted = this.#order.oldest;
     if (evicted === undefined) return false;
-    this.#unlink(evicted);
+    this.#order.remove(evicted);
     this.#nodes.delete(evicted.key);
     this.#onEvict?.(evicted.key, evicted.value);
     return true;
@@ -73,43 +70,18 @@ export class BoundedMap<K, V> {
 
   /** The entries from the least to the most recently used (using them does not reorder). */
   *entries(): IterableIterator<[K, V]> {
-    for (let node = this.#oldest; node !== undefined; node = node.newer) yield [node.key, node.value];
+    for (const node of this.#order.fromOldest()) yield [node.key, node.value];
   }
 
   delete(key: K): void {
     const node = this.#nodes.get(key);
     if (node === undefined) return;
-    this.#unlink(node);
+    this.#order.remove(node);
     this.#nodes.delete(key);
   }
 
   clear(): void {
     this.#nodes.clear();
-    this.#newest = undefined;
-    this.#oldest = undefined;
-  }
-
-  #toNewest(node: Node<K, V>): void {
-    if (node === this.#newest) return;
-    this.#unlink(node);
-    node.older = this.#newest;
-    this.#link(node);
-  }
-
-  /** Links `node` in as the newest (its `older` already names the previous newest). */
-  #link(node: Node<K, V>): void {
-    node.newer = undefined;
-    if (this.#newest !== undefined) this.#newest.newer = node;
-    this.#newest = node;
-    this.#oldest ??= node;
-  }
-
-  #unlink(node: Node<K, V>): void {
-    if (node.newer === undefined) this.#newest = node.older;
-    else node.newer.older = node.older;
-    if (node.older === undefined) this.#oldest = node.newer;
-    else node.older.newer = node.newer;
-    node.newer = undefined;
-    node.older = undefined;
+    this.#order.clear();
   }
 }

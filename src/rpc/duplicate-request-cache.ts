@@ -21,6 +21,8 @@
 // the cache took about 9% of a loopback pair's SETATTR (perf): the string's hash, two lookups
 // and an eviction's delete among 8,192 long strings, and the xid's conversion to text.
 
+import { UseOrder, type UseOrderLinks } from '../platform/use-order.js';
+
 export const DRC_ENTRIES_MAX = 8192;
 export const DRC_BYTES_MAX = 16 * 1024 * 1024;
 /** The bucket is drawn from the low 30 bits of the xid, so that V8 keeps it a small integer. */
@@ -114,15 +116,12 @@ export class DrcKey {
   }
 }
 
-/** An entry of the index: a running call (no reply yet) or a completed one. */
-interface Entry {
+/** An entry of the index: a running call (no reply yet) or a completed one (and then in the order of use). */
+interface Entry extends UseOrderLinks<Entry> {
   readonly key: DrcKey;
   reply: Buffer | undefined;
   /** The next entry of the same bucket. */
   next: Entry | undefined;
-  /** Completed entries only: toward the most and the least recently used end of the order of use. */
-  newer: Entry | undefined;
-  older: Entry | undefined;
 }
 
 const entryOf = (key: DrcKey): Entry => ({ key, reply: undefined, next: undefined, newer: undefined, older: undefined });
@@ -141,9 +140,8 @@ export class DuplicateRequestCache {
   /** Every entry, running or completed, by bucket. */
   readonly #index = new Map<number, Entry>();
   #size = 0;
-  /** The completed entries in order of use, linked through them; running calls are never here. */
-  #newest: Entry | undefined;
-  #oldest: Entry | undefined;
+  /** The completed entries in order of use; running calls are never here. */
+  readonly #done = new UseOrder<Entry>();
   #bytes = 0;
   /** Told of every reply cached by `complete` (the reply mirror), not of restored ones. */
   onCompleted: ((key: string, reply: Buffer) => void) | undefined;
@@ -170,8 +168,7 @@ export class DuplicateRequestCache {
     const entry = this.#find(key);
     if (entry !== undefined) {
       if (entry.reply === undefined) return IN_PROGRESS;
-      this.#unlink(entry);
-      this.#link(entry);
+      this.#done.use(entry);
       return { state: 'done', reply: entry.reply };
     }
     this.#add(entryOf(key));
@@ -197,11 +194,11 @@ export class DuplicateRequestCache {
     }
     if (entry.reply !== undefined) {
       this.#bytes -= entry.reply.length;
-      this.#unlink(entry);
+      this.#done.remove(entry);
     }
     entry.reply = reply;
     this.#bytes += reply.length;
-    this.#link(entry);
+    this.#done.add(entry);
     this.#evict();
   }
 
@@ -238,32 +235,14 @@ export class DuplicateRequestCache {
     this.#size--;
     if (entry.reply !== undefined) {
       this.#bytes -= entry.reply.length;
-      this.#unlink(entry);
+      this.#done.remove(entry);
     }
-  }
-
-  /** Makes a completed entry the most recently used. */
-  #link(entry: Entry): void {
-    entry.older = this.#newest;
-    entry.newer = undefined;
-    if (this.#newest === undefined) this.#oldest = entry;
-    else this.#newest.newer = entry;
-    this.#newest = entry;
-  }
-
-  #unlink(entry: Entry): void {
-    if (entry.newer === undefined) this.#newest = entry.older;
-    else entry.newer.older = entry.older;
-    if (entry.older === undefined) this.#oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    entry.newer = undefined;
-    entry.older = undefined;
   }
 
   /** The oldest completed replies go until both bounds hold; running calls never do. */
   #evict(): void {
     while (this.#size > this.#entriesMax || this.#bytes > this.#bytesMax) {
-      const oldest = this.#oldest;
+      const oldest = this.#done.oldest;
       if (oldest === undefined) return;
       this.#remove(oldest);
     }
@@ -271,7 +250,7 @@ export class DuplicateRequestCache {
 
   /** The completed replies by key text, least recently completed or replayed first. */
   *entries(): IterableIterator<[string, Buffer]> {
-    for (let entry = this.#oldest; entry !== undefined; entry = entry.newer) yield [entry.key.text, entry.reply!];
+    for (const entry of this.#done.fromOldest()) yield [entry.key.text, entry.reply!];
   }
 
   snapshot(): DrcEntrySnapshot[] {
