@@ -11,7 +11,7 @@ import { DROP, procedure, type CallContext, type Drop, type ProcedureRow } from 
 import { clientRule, type ExportTable } from '../exports/export-table.js';
 import { squashCaller } from '../exports/squash.js';
 import { StorageError } from '../storage/types.js';
-import { volumeKeyOfHandle } from '../storage/handle-routing.js';
+import { isHandleOfOurFormat } from '../storage/handle-routing.js';
 import { nfsstat3, type Nfsstat3Error } from './constants.js';
 import { NfsRequest, NfsStatusError } from './nfs-request.js';
 import { nfsstatOf } from './status.js';
@@ -49,10 +49,11 @@ async function runProcedure<Args, Result>(
   args: Args,
 ): Promise<Result | Drop> {
   const handle = definition.handle(args);
-  if (volumeKeyOfHandle(handle) === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_BADHANDLE);
   const export_ = exports.byHandle(handle);
-  // A handle of our format for a volume not exported here: a file system that went away.
-  if (export_ === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_STALE);
+  if (export_ === undefined) {
+    // Not our format: BADHANDLE. Ours, for a volume not exported here: a file system that went away.
+    return definition.fail(undefined, args, isHandleOfOurFormat(handle) ? nfsstat3.NFS3ERR_STALE : nfsstat3.NFS3ERR_BADHANDLE);
+  }
   const rule = clientRule(export_, context.client.address);
   if (rule === undefined) return definition.fail(undefined, args, nfsstat3.NFS3ERR_ACCES);
   const request = new NfsRequest(context, export_, squashCaller(context.header.credential, rule), rule);

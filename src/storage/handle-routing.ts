@@ -3,10 +3,14 @@
 
 import { HANDLE_FORMAT, VOLUME_ID_BYTES } from './file-handles.js';
 
+/** Whether `handle` has our format's first byte and room for a volume id (it may still be forged). */
+export function isHandleOfOurFormat(handle: Buffer): boolean {
+  return handle.length >= 1 + VOLUME_ID_BYTES && handle[0] === HANDLE_FORMAT;
+}
+
 /** The volume id inside a handle of our format, or undefined when the handle is not one. */
 export function volumeIdOfHandle(handle: Buffer): Buffer | undefined {
-  if (handle.length < 1 + VOLUME_ID_BYTES || handle[0] !== HANDLE_FORMAT) return undefined;
-  return handle.subarray(1, 1 + VOLUME_ID_BYTES);
+  return isHandleOfOurFormat(handle) ? handle.subarray(1, 1 + VOLUME_ID_BYTES) : undefined;
 }
 
 /**
@@ -16,8 +20,7 @@ export function volumeIdOfHandle(handle: Buffer): Buffer | undefined {
  * text cost about 0.3 us a lookup, twice a call.
  */
 export function volumeKeyOfHandle(handle: Buffer): number | undefined {
-  if (handle.length < 1 + VOLUME_ID_BYTES || handle[0] !== HANDLE_FORMAT) return undefined;
-  return volumeKeyAt(handle, 1);
+  return isHandleOfOurFormat(handle) ? volumeKeyAt(handle, 1) : undefined;
 }
 
 /** The key `volumeKeyOfHandle` gives for handles of the volume `id`. */
